@@ -1,0 +1,60 @@
+# One entry point for every task. `make help` lists the targets.
+# Everything runs inside a virtual environment (.venv) that `make setup` creates.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+# Data: downloaded into data/ on first use, or read from an existing copy.
+export A2_DATA_DIR ?= $(CURDIR)/data
+NAMES  ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup setup-dev report preview test lint format weights figures submission checkpoint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.report: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e ".[report,dev]"
+	touch $@ $(VENV)/.dev
+
+$(VENV)/.dev: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.report  ## virtual environment with the package, Jupyter, Quarto and test tools
+
+setup-dev: $(VENV)/.dev  ## the same without Quarto (what CI installs)
+
+report: $(VENV)/.report  ## render the whole report to _book/ (PDF)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/quarto render
+
+preview: $(VENV)/.report  ## live preview while writing
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/quarto preview
+
+test: $(VENV)/.dev  ## unit tests and every chapter executed in a fresh kernel
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m pytest
+
+lint: $(VENV)/.dev  ## ruff lint and format check
+	$(BIN)/ruff check code tests
+	$(BIN)/ruff format --check code tests
+
+format: $(VENV)/.dev  ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix code tests
+	$(BIN)/ruff format code tests
+
+weights: $(VENV)/.dev  ## retrain every shipped model (long: see README)
+	$(PY) -m a2dl train all
+
+submission: $(VENV)/.dev  ## course archive: make submission NAMES=ubit1_ubit2
+	$(PY) -m a2dl submission $(if $(NAMES),--names $(NAMES))
+
+checkpoint: $(VENV)/.dev  ## checkpoint archive (Parts I-III): make checkpoint NAMES=ubit1_ubit2
+	$(PY) -m a2dl checkpoint $(if $(NAMES),--names $(NAMES))
+
+clean:  ## remove rendered output and caches (keeps data/ and .venv/)
+	rm -rf _book _freeze .quarto .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from a2dl.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""Computational graphs drawn with Graphviz (Part I's autoencoder, Part III's attention).
+
+Each function returns a ``graphviz.Digraph``: as a chapter cell's last expression it renders as
+SVG, which Quarto includes as a numbered figure, with no browser needed for the PDF.
+One visual vocabulary throughout: tensors are plain ovals, trainable parameters are shaded
+boxes with their shapes, operations are small grey circles or rounded boxes.
+"""
+
+from __future__ import annotations
+
+import graphviz
+
+TENSOR = {"shape": "oval", "style": "filled", "fillcolor": "#e8f1fb", "color": "#3b6ea5"}
+PARAMETER = {"shape": "box", "style": "filled", "fillcolor": "#fdf0d5", "color": "#b07d2b"}
+OPERATION = {"shape": "box", "style": "rounded,filled", "fillcolor": "#eeeeee", "color": "#666666"}
+LOSS = {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#f8d7da", "color": "#aa3333"}
+
+
+def _digraph(name: str, *, rankdir: str, size: str) -> graphviz.Digraph:
+    graph = graphviz.Digraph(name, format="svg")
+    graph.attr(rankdir=rankdir, size=size, nodesep="0.25", ranksep="0.3", fontname="Helvetica")
+    graph.attr("node", fontname="Helvetica", fontsize="11", height="0.3")
+    graph.attr("edge", fontname="Helvetica", fontsize="9", color="#555555", arrowsize="0.6")
+    return graph
+
+
+def autoencoder_graph(
+    widths: tuple[int, ...] = (1000, 512, 32, 512, 1000),
+    activations: tuple[str, ...] = ("ReLU", "", "ReLU", "sigmoid"),
+) -> graphviz.Digraph:
+    """The forward pass and loss of a dense autoencoder, one matmul/add/activation per layer.
+
+    ``activations[i]`` follows layer ``i``; an empty string is a linear layer (the bottleneck).
+    The target of an autoencoder is its own input, drawn as its own node beside the output.
+    """
+    if len(activations) != len(widths) - 1:
+        raise ValueError("one activation (or '') per layer: len(activations) == len(widths) - 1")
+    graph = _digraph("autoencoder", rankdir="TB", size="6.5,9")
+    graph.node("x", f"input x\n{widths[0]}", **TENSOR)
+    previous = "x"
+    for layer, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:], strict=True), start=1):
+        weight, bias = f"W{layer}", f"b{layer}"
+        matmul, add = f"matmul{layer}", f"add{layer}"
+        with graph.subgraph() as row:
+            row.attr(rank="same")
+            row.node(weight, f"W{layer}\n{n_out} × {n_in}", **PARAMETER)
+            row.node(matmul, "matmul", **OPERATION)
+        with graph.subgraph() as row:
+            row.attr(rank="same")
+            row.node(bias, f"b{layer}\n{n_out}", **PARAMETER)
+            row.node(add, "+", **OPERATION)
+        graph.edge(previous, matmul, label=f" {n_in}")
+        graph.edge(weight, matmul)
+        graph.edge(matmul, add, label=f" {n_out}")
+        graph.edge(bias, add)
+        previous = add
+        name = activations[layer - 1]
+        if name:
+            node = f"act{layer}"
+            graph.node(node, name, **OPERATION)
+            graph.edge(previous, node)
+            previous = node
+        label = "x̂ (reconstruction)" if layer == len(widths) - 1 else f"h{layer}"
+        graph.node(f"h{layer}", f"{label}\n{n_out}", **TENSOR)
+        graph.edge(previous, f"h{layer}")
+        previous = f"h{layer}"
+    with graph.subgraph() as row:
+        row.attr(rank="same")
+        row.node("target", f"target x\n{widths[0]}", **TENSOR)
+        row.node(previous)
+    graph.node("mse", "MSE\n(1/n) Σ (x̂ − x)²", **OPERATION)
+    graph.node("loss", "loss L", **LOSS)
+    graph.edge(previous, "mse")
+    graph.edge("target", "mse")
+    graph.edge("mse", "loss")
+    return graph

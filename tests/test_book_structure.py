@@ -1,0 +1,115 @@
+"""What can be checked of the book without Quarto: cross-references, citations, captions,
+the coverage appendix and each chapter's setup cell. A dangling ``@fig-…`` or an unknown
+citation key would otherwise surface only when the report is rendered elsewhere."""
+
+import re
+
+import pytest
+
+from a2dl.notebook import CodeCell, book_chapters, parse_chapter
+from a2dl.paths import repo_root
+
+CHAPTERS = book_chapters()
+REFERENCE = re.compile(r"(?<![\w@])@((?:fig|tbl|eq|sec)-[\w-]*\w)")
+CITATION = re.compile(r"(?<![\w@])@(?!(?:fig|tbl|eq|sec)-)([A-Za-z][\w:.-]*\w)")
+DEFINED = re.compile(r"\{#((?:fig|tbl|eq|sec)-[\w-]+)[\s}]")
+REQUIREMENT_IDS = (
+    [f"R0.{i}" for i in range(1, 8)]
+    + [f"R1.{i}" for i in range(1, 5)]
+    + [f"R2.{i}" for i in range(1, 15)]
+    + [f"R3.{i}" for i in range(1, 7)]
+    + [f"R4.{i}" for i in range(1, 15)]
+    + ["RB.1", "RB.2", "RS.1"]
+)
+
+
+def _prose_and_options() -> dict[str, tuple[str, list[CodeCell]]]:
+    found = {}
+    for chapter in CHAPTERS:
+        blocks = parse_chapter(chapter.read_text(encoding="utf-8"))
+        prose = "\n".join(b for b in blocks if isinstance(b, str))
+        cells = [b for b in blocks if isinstance(b, CodeCell)]
+        found[chapter.name] = (prose, cells)
+    return found
+
+
+BOOK = _prose_and_options()
+
+
+def _defined_labels() -> set[str]:
+    labels = set()
+    for prose, cells in BOOK.values():
+        labels |= set(DEFINED.findall(prose))
+        labels |= {str(c.options["label"]) for c in cells if "label" in c.options}
+    return labels
+
+
+def _searchable_text(prose: str, cells: list[CodeCell]) -> str:
+    captions = [str(v) for c in cells for k, v in c.options.items() if k.endswith("cap")]
+    return "\n".join([prose, *captions])
+
+
+def test_every_cross_reference_resolves():
+    labels = _defined_labels()
+    dangling = {
+        (name, ref)
+        for name, (prose, cells) in BOOK.items()
+        for ref in REFERENCE.findall(_searchable_text(prose, cells))
+        if ref not in labels
+    }
+    assert not dangling, f"references to labels that no chapter defines: {sorted(dangling)}"
+
+
+def test_labels_are_unique():
+    seen: dict[str, str] = {}
+    for name, (prose, cells) in BOOK.items():
+        for label in DEFINED.findall(prose) + [str(c.options.get("label")) for c in cells]:
+            if label.startswith(("fig-", "tbl-", "eq-", "sec-")):
+                assert label not in seen, f"{label} defined in {seen[label]} and {name}"
+                seen[label] = name
+
+
+def test_every_citation_is_in_the_bibliography():
+    bib = (repo_root() / "references.bib").read_text(encoding="utf-8")
+    keys = set(re.findall(r"@\w+\{([^,\s]+),", bib))
+    unknown = {
+        (name, key)
+        for name, (prose, cells) in BOOK.items()
+        for key in CITATION.findall(_searchable_text(prose, cells))
+        if key not in keys
+    }
+    assert not unknown, f"citation keys missing from references.bib: {sorted(unknown)}"
+
+
+def test_figures_and_tables_from_cells_have_captions():
+    for name, (_, cells) in BOOK.items():
+        for cell in cells:
+            label = str(cell.options.get("label", ""))
+            for prefix, caption in (("fig-", "fig-cap"), ("tbl-", "tbl-cap")):
+                if label.startswith(prefix):
+                    assert cell.options.get(caption), f"{name}: {label} has no {caption}"
+
+
+def test_cells_that_draw_figures_are_labelled():
+    drawing = re.compile(r"(plot_\w+\(|_graph\(|plt\.)")
+    for name, (_, cells) in BOOK.items():
+        for cell in cells:
+            body = "\n".join(l for l in cell.source.splitlines() if not l.startswith("#|"))
+            if drawing.search(body) and cell.options.get("include") is not False:
+                assert str(cell.options.get("label", "")).startswith("fig-"), (
+                    f"{name}: a cell that draws has no fig- label:\n{cell.source[:200]}"
+                )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
+def test_chapters_with_code_start_with_the_setup_call(chapter):
+    _, cells = BOOK[chapter.name]
+    if cells:
+        assert "setup_chapter(" in cells[0].source, f"{chapter.name}: first cell must set up"
+        assert cells[0].options.get("include") is False
+
+
+def test_coverage_appendix_lists_every_requirement_once():
+    coverage = (repo_root() / "chapters" / "appendix-coverage.qmd").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (R[0-9BS]\.\d+) \|", coverage, flags=re.MULTILINE)
+    assert sorted(rows) == sorted(REQUIREMENT_IDS)

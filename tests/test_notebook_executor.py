@@ -1,0 +1,78 @@
+"""The qmd → notebook conversion that both the chapter test and the submission rely on."""
+
+from pathlib import Path
+
+import pytest
+
+from a2dl.notebook import (
+    ChapterExecutionError,
+    CodeCell,
+    book_chapters,
+    chapter_notebook,
+    execute_notebook,
+    fill_inline_values,
+    parse_chapter,
+)
+
+CHAPTER = """---
+title: x
+---
+# Title
+
+```{python}
+#| label: fig-a
+#| eval: true
+a = 2
+```
+
+Text with `{python} a * 21` inline and `{python}   "x" + "y"`.
+
+```bash
+echo `{python} not_evaluated`
+```
+
+```{python}
+#| eval: false
+raise RuntimeError("never run")
+```
+"""
+
+
+def test_parse_keeps_order_options_and_non_python_fences():
+    blocks = parse_chapter(CHAPTER)
+    kinds = [type(b).__name__ for b in blocks]
+    assert kinds == ["str", "CodeCell", "str", "CodeCell"]
+    assert blocks[1].options == {"label": "fig-a", "eval": True}
+    assert "echo `{python} not_evaluated`" in blocks[2]
+    assert isinstance(blocks[3], CodeCell) and blocks[3].options["eval"] is False
+    assert not blocks[0].startswith("---")
+
+
+def test_inline_expressions_become_cells_and_values_fill_the_prose(tmp_path: Path):
+    chapter = tmp_path / "c.qmd"
+    chapter.write_text(CHAPTER)
+    notebook = chapter_notebook(chapter)
+    sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    assert sources == ["#| label: fig-a\n#| eval: true\na = 2", "a * 21", '"x" + "y"',
+                       '#| eval: false\nraise RuntimeError("never run")']
+    executed = execute_notebook(notebook, name="c.qmd", cwd=tmp_path, timeout=120)
+    filled = fill_inline_values(executed)
+    prose = "\n".join(c.source for c in filled.cells if c.cell_type == "markdown")
+    assert "Text with 42 inline and xy." in prose
+    assert "`{python} not_evaluated`" in prose
+
+
+def test_a_raising_cell_names_the_chapter(tmp_path: Path):
+    chapter = tmp_path / "broken.qmd"
+    chapter.write_text("```{python}\n1 / 0\n```\n")
+    with pytest.raises(ChapterExecutionError, match=r"(?s)broken.qmd: a cell raised.*ZeroDivisionError: division by zero"):
+        execute_notebook(chapter_notebook(chapter), name="broken.qmd", cwd=tmp_path, timeout=120)
+
+
+def test_book_chapters_follow_quarto_yml(tmp_path: Path):
+    (tmp_path / "_quarto.yml").write_text(
+        "book:\n  chapters:\n    - index.qmd\n    - part: p.qmd\n      chapters: [a.qmd, b.qmd]\n"
+        "  appendices: [z.qmd]\n"
+    )
+    names = [p.name for p in book_chapters(tmp_path / "_quarto.yml")]
+    assert names == ["index.qmd", "p.qmd", "a.qmd", "b.qmd", "z.qmd"]
