@@ -94,7 +94,7 @@ def test_cells_that_draw_figures_are_labelled():
     drawing = re.compile(r"(plot_\w+\(|_graph\(|plt\.)")
     for name, (_, cells) in BOOK.items():
         for cell in cells:
-            body = "\n".join(l for l in cell.source.splitlines() if not l.startswith("#|"))
+            body = "\n".join(x for x in cell.source.splitlines() if not x.startswith("#|"))
             if drawing.search(body) and cell.options.get("include") is not False:
                 assert str(cell.options.get("label", "")).startswith("fig-"), (
                     f"{name}: a cell that draws has no fig- label:\n{cell.source[:200]}"

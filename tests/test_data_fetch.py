@@ -72,7 +72,10 @@ def test_good_archive_is_downloaded_verified_and_unpacked(server, tmp_path):
     assert root == data_root / "imdb" / "aclImdb"
     reviews = imdb.load_reviews(data_root)
     assert sorted(reviews["file"]) == [
-        "test/neg/0_2.txt", "test/pos/0_10.txt", "train/neg/0_1.txt", "train/pos/0_9.txt"
+        "test/neg/0_2.txt",
+        "test/pos/0_10.txt",
+        "train/neg/0_1.txt",
+        "train/pos/0_9.txt",
     ]
     assert reviews.set_index("file").loc["train/neg/0_1.txt", "rating"] == 1
     assert not list((data_root / "imdb").glob("*.tar.gz")), "the archive is removed after unpacking"
@@ -136,14 +139,21 @@ def test_missing_dataset_without_network_names_the_folder_and_the_variable(tmp_p
 
 def test_nab_files_are_fetched_one_by_one_and_each_is_checked(server, tmp_path, monkeypatch):
     base, served = server
-    files = {"data/cat/a.csv": b"timestamp,value\n2020-01-01 00:00:00,1\n",
-             "labels/combined_windows.json": b'{"cat/a.csv": []}'}
+    files = {
+        "data/cat/a.csv": b"timestamp,value\n2020-01-01 00:00:00,1\n",
+        "labels/combined_windows.json": b'{"cat/a.csv": []}',
+    }
     for rel, content in files.items():
         (served / rel).parent.mkdir(parents=True, exist_ok=True)
         (served / rel).write_bytes(content)
-    fake = {"repository": "x/y", "commit": "0" * 40, "files": {
-        rel: {"sha256": hashlib.sha256(c).hexdigest(), "size": len(c)} for rel, c in files.items()
-    }}
+    fake = {
+        "repository": "x/y",
+        "commit": "0" * 40,
+        "files": {
+            rel: {"sha256": hashlib.sha256(c).hexdigest(), "size": len(c)}
+            for rel, c in files.items()
+        },
+    }
     monkeypatch.setattr(nab, "manifest", lambda: fake)
 
     root = nab.nab_root(tmp_path, base_url=base)

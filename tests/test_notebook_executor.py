@@ -53,8 +53,12 @@ def test_inline_expressions_become_cells_and_values_fill_the_prose(tmp_path: Pat
     chapter.write_text(CHAPTER)
     notebook = chapter_notebook(chapter)
     sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
-    assert sources == ["#| label: fig-a\n#| eval: true\na = 2", "a * 21", '"x" + "y"',
-                       '#| eval: false\nraise RuntimeError("never run")']
+    assert sources == [
+        "#| label: fig-a\n#| eval: true\na = 2",
+        "a * 21",
+        '"x" + "y"',
+        '#| eval: false\nraise RuntimeError("never run")',
+    ]
     executed = execute_notebook(notebook, name="c.qmd", cwd=tmp_path, timeout=120)
     filled = fill_inline_values(executed)
     prose = "\n".join(c.source for c in filled.cells if c.cell_type == "markdown")
@@ -65,7 +69,10 @@ def test_inline_expressions_become_cells_and_values_fill_the_prose(tmp_path: Pat
 def test_a_raising_cell_names_the_chapter(tmp_path: Path):
     chapter = tmp_path / "broken.qmd"
     chapter.write_text("```{python}\n1 / 0\n```\n")
-    with pytest.raises(ChapterExecutionError, match=r"(?s)broken.qmd: a cell raised.*ZeroDivisionError: division by zero"):
+    with pytest.raises(
+        ChapterExecutionError,
+        match=r"(?s)broken.qmd: a cell raised.*ZeroDivisionError: division by zero",
+    ):
         execute_notebook(chapter_notebook(chapter), name="broken.qmd", cwd=tmp_path, timeout=120)
 
 

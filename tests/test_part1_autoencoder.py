@@ -37,7 +37,7 @@ def test_graph_shows_every_parameter_operation_and_the_loss():
     for needed in ["512 × 1000", "32 × 512", "512 × 32", "1000 × 512", "ReLU", "sigmoid", "MSE"]:
         assert needed in source
     assert source.count("[label=matmul ") == 4
-    assert source.count("[label=\"+\" ") == 4
+    assert source.count('[label="+" ') == 4
 
 
 def test_graph_rejects_mismatched_activations():

@@ -74,3 +74,64 @@ def autoencoder_graph(
     graph.edge("target", "mse")
     graph.edge("mse", "loss")
     return graph
+
+
+def self_attention_graph(
+    n: str = "N", d_model: str = "d", d_k: str = "d_k", d_v: str = "d_v"
+) -> graphviz.Digraph:
+    """Single-head self-attention from the input x to the representation z.
+
+    Three parallel linear maps give Q, K, V; the scores QKᵀ are scaled by 1/√d_k, optionally
+    masked, normalised row-wise by softmax, and used to weight V; W_o and b_o map the result
+    to z. Shapes are symbolic so that the figure matches the chapter's equations.
+    """
+    graph = _digraph("self_attention", rankdir="TB", size="6.5,8.5")
+    graph.node("x", f"input x\n{n} × {d_model}", **TENSOR)
+    projections = (("q", "Q", d_k, "queries"), ("k", "K", d_k, "keys"), ("v", "V", d_v, "values"))
+    with graph.subgraph() as weights_row:
+        weights_row.attr(rank="same")
+        for key, _, width, _ in projections:
+            weights_row.node(f"W{key}", f"W_{key}\n{d_model} × {width}", **PARAMETER)
+            weights_row.node(f"b{key}", f"b_{key}\n{width}", **PARAMETER)
+    with graph.subgraph() as projected_row:
+        projected_row.attr(rank="same")
+        for key, name, width, role in projections:
+            graph.node(f"mm{key}", "matmul + add", **OPERATION)
+            graph.edge("x", f"mm{key}")
+            graph.edge(f"W{key}", f"mm{key}")
+            graph.edge(f"b{key}", f"mm{key}")
+            projected_row.node(key.upper(), f"{name} ({role})\n{n} × {width}", **TENSOR)
+            graph.edge(f"mm{key}", key.upper())
+    graph.node("kt", "transpose", **OPERATION)
+    graph.node("scores", "matmul  Q Kᵀ\nscores S: " + f"{n} × {n}", **OPERATION)
+    graph.node("scale", f"× 1/√{d_k}", **OPERATION)
+    graph.node(
+        "mask",
+        "+ mask M (optional)\n−∞ where not allowed",
+        **{**OPERATION, "style": "rounded,dashed,filled"},
+    )
+    graph.node("softmax", "softmax (each row)", **OPERATION)
+    graph.node("A", f"attention weights A\n{n} × {n}, rows sum to 1", **TENSOR)
+    graph.node("weighted", "matmul  A V\n(weighted sum of values)", **OPERATION)
+    graph.node("H", f"H\n{n} × {d_v}", **TENSOR)
+    with graph.subgraph() as output_row:
+        output_row.attr(rank="same")
+        output_row.node("Wo", f"W_o\n{d_v} × {d_model}", **PARAMETER)
+        output_row.node("bo", f"b_o\n{d_model}", **PARAMETER)
+        output_row.node("out", "matmul + add\n(optional output map)", **OPERATION)
+    graph.node("z", f"representation z\n{n} × {d_model}", **TENSOR)
+    graph.edge("K", "kt")
+    graph.edge("Q", "scores")
+    graph.edge("kt", "scores")
+    graph.edge("scores", "scale")
+    graph.edge("scale", "mask")
+    graph.edge("mask", "softmax")
+    graph.edge("softmax", "A")
+    graph.edge("A", "weighted")
+    graph.edge("V", "weighted")
+    graph.edge("weighted", "H")
+    graph.edge("H", "out")
+    graph.edge("Wo", "out")
+    graph.edge("bo", "out")
+    graph.edge("out", "z")
+    return graph

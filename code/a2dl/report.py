@@ -37,7 +37,7 @@ def authors() -> list[dict[str, str]]:
 
 
 def ubit_names() -> str:
-    """``ubit1_ubit2``: the authors' UBIT names (their e-mail before '@'), as the course names files."""
+    """``ubit1_ubit2``: the authors' UBIT names (e-mail before '@'), as the course names files."""
     return "_".join(author["email"].split("@")[0] for author in authors())
 
 

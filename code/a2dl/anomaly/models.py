@@ -32,7 +32,13 @@ class DenseAutoencoderConfig:
     @property
     def widths(self) -> tuple[int, ...]:
         """Units of every layer from input to output, e.g. (1000, 512, 32, 512, 1000)."""
-        return (self.input_dim, *self.hidden, self.latent_dim, *reversed(self.hidden), self.input_dim)
+        return (
+            self.input_dim,
+            *self.hidden,
+            self.latent_dim,
+            *reversed(self.hidden),
+            self.input_dim,
+        )
 
 
 def manufacturing_config() -> DenseAutoencoderConfig:

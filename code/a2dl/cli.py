@@ -1,0 +1,68 @@
+"""``python -m a2dl``: the explicit, reproducible steps behind the report.
+
+Chapters never train; this is where weights and histories under ``weights/`` come from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+# name -> ("module:function", what it does). Imported only when run, so --help stays fast.
+EXPERIMENTS: dict[str, tuple[str, str]] = {}
+BENCHMARKS: dict[str, tuple[str, str]] = {}
+
+
+def _resolve(target: str) -> Callable[..., object]:
+    module, function = target.split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def _listing(entries: dict[str, tuple[str, str]]) -> str:
+    if not entries:
+        return "  (none yet)"
+    return "\n".join(f"  {name:<14} {about}" for name, (_, about) in entries.items())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m a2dl",
+        description="Train the report's models, benchmark them, and package the submission.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train",
+        help="train an experiment and write weights/<name>.pt and its history",
+        description="Experiments:\n" + _listing(EXPERIMENTS) + "\n  all            every one",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("experiment", choices=[*EXPERIMENTS, "all"], metavar="EXPERIMENT")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    bench = commands.add_parser(
+        "bench",
+        help="print speed figures (tokens or images per second, seconds per epoch)",
+        description="Benchmarks:\n" + _listing(BENCHMARKS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_argument("benchmark", choices=list(BENCHMARKS), metavar="BENCHMARK")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "train":
+        names = list(EXPERIMENTS) if args.experiment == "all" else [args.experiment]
+        for name in names:
+            _resolve(EXPERIMENTS[name][0])(progress=not args.quiet)
+    elif args.command == "bench":
+        _resolve(BENCHMARKS[args.benchmark][0])()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
