@@ -42,6 +42,7 @@ class TrainConfig:
     monitor: str = "val_loss"
     mode: str = "min"
     seed: int = 676
+    keep_best: bool = True  # False: end with the last epoch's state (no early stopping at all)
 
 
 def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
@@ -148,7 +149,7 @@ def fit(
             stale += 1
             if config.patience is not None and stale >= config.patience:
                 break
-    if best_state is not None:
+    if config.keep_best and best_state is not None:
         model.load_state_dict(best_state)
     return history
 
@@ -156,6 +157,6 @@ def fit(
 def best_epoch(
     history: list[dict[str, float]], monitor: str, mode: str = "min"
 ) -> dict[str, float]:
-    """The history record of the epoch whose state ``fit`` kept."""
+    """The history record of the best epoch by ``monitor`` (the state ``fit`` keeps)."""
     pick = min if mode == "min" else max
     return pick(history, key=lambda record: record[monitor])

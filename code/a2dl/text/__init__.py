@@ -1,0 +1,1 @@
+"""Part IV: text cleaning, vocabulary, the IMDB splits and the Transformer classifier."""

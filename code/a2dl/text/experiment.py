@@ -1,0 +1,342 @@
+"""Part IV end to end: prepare the splits, train the Transformer (and its ablations), fit the
+TF-IDF baseline, and evaluate saved weights. ``python -m a2dl train sentiment`` runs it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from a2dl import paths
+from a2dl.checkpoint import load_history, load_weights, save_history, save_weights
+from a2dl.data.stopwords import english_stopwords
+from a2dl.metrics import ClassificationResult
+from a2dl.text.cleaning import clean_review, stopwords_to_remove
+from a2dl.text.model import SentimentTransformer, SentimentTransformerConfig
+from a2dl.text.splits import imdb_splits
+from a2dl.text.vocab import Vocabulary
+from a2dl.train import TrainConfig, best_epoch, fit
+
+WEIGHTS = "imdb_transformer"
+BASELINE = "imdb_baseline.json"
+ABLATION = "imdb_ablation.json"
+TRAIN_ACCURACY_SAMPLE = 5_000
+
+
+@dataclass(frozen=True)
+class SentimentExperiment:
+    """Everything that defines the shipped Part IV model, stored beside its weights."""
+
+    model: SentimentTransformerConfig
+    train: TrainConfig
+    batch_size: int = 64
+    min_freq: int = 2
+    max_vocab: int = 20_000
+    keep_negations: bool = True
+
+
+def default_experiment(vocab_size: int = 20_000) -> SentimentExperiment:
+    return SentimentExperiment(
+        model=SentimentTransformerConfig(vocab_size=vocab_size, max_len=256),
+        train=TrainConfig(
+            epochs=8,
+            lr=1e-3,
+            weight_decay=0.05,
+            warmup_fraction=0.1,
+            schedule="cosine",
+            grad_clip=1.0,
+            patience=2,
+            monitor="val_loss",
+            mode="min",
+        ),
+    )
+
+
+@cache
+def cleaned_splits(keep_negations: bool = True) -> pd.DataFrame:
+    """The split reviews with a ``tokens`` column (cleaned, stop words removed)."""
+    frame = imdb_splits()
+    removed = stopwords_to_remove(english_stopwords(), keep_negations=keep_negations)
+    return frame.assign(tokens=[clean_review(text, removed) for text in frame["text"]])
+
+
+def pad_batch(encoded: list[list[int]], pad_id: int = 0) -> torch.Tensor:
+    width = max(len(ids) for ids in encoded)
+    batch = torch.full((len(encoded), width), pad_id, dtype=torch.long)
+    for row, ids in enumerate(encoded):
+        batch[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+    return batch
+
+
+def bucketed_batches(
+    lengths: np.ndarray, batch_size: int, seed: int, *, bucket_batches: int = 50
+) -> list[np.ndarray]:
+    """Shuffled batches of similar lengths: little padding, still a random order each epoch.
+
+    The data are shuffled, cut into buckets of ``bucket_batches`` batches, sorted by length
+    inside each bucket, cut into batches, and the batches shuffled again.
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(lengths))
+    size = batch_size * bucket_batches
+    batches = []
+    for start in range(0, len(order), size):
+        bucket = order[start : start + size]
+        bucket = bucket[np.argsort(lengths[bucket], kind="stable")]
+        batches += [bucket[i : i + batch_size] for i in range(0, len(bucket), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def predict(
+    model: SentimentTransformer, encoded: list[list[int]], batch_size: int = 256
+) -> np.ndarray:
+    """Class probabilities, in input order, batching by length for speed."""
+    model.eval()
+    lengths = np.array([len(ids) for ids in encoded])
+    order = np.argsort(lengths, kind="stable")
+    proba = np.zeros((len(encoded), model.config.classes), dtype=np.float64)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        tokens = pad_batch([encoded[i] for i in chunk], model.config.pad_id)
+        proba[chunk] = model.predict_proba(tokens).double().numpy()
+    return proba / proba.sum(axis=1, keepdims=True)  # exact in float64 for log-loss
+
+
+def evaluate(model: SentimentTransformer, encoded: list[list[int]], labels: np.ndarray):
+    return ClassificationResult(np.asarray(labels), predict(model, encoded))
+
+
+def build_model(config: SentimentTransformerConfig) -> SentimentTransformer:
+    return SentimentTransformer(config)
+
+
+def train_sentiment(
+    experiment: SentimentExperiment,
+    frame: pd.DataFrame,
+    *,
+    progress: bool = True,
+) -> tuple[SentimentTransformer, Vocabulary, list[dict[str, float]], float]:
+    """Train one model on ``frame`` (with ``tokens``, ``label``, ``split``)."""
+    train = frame[frame["split"] == "train"]
+    validation = frame[frame["split"] == "validation"]
+    vocab = Vocabulary.build(
+        train["tokens"], min_freq=experiment.min_freq, max_size=experiment.max_vocab
+    )
+    config = dataclasses.replace(experiment.model, vocab_size=len(vocab))
+    max_len = config.max_len
+    train_ids = [vocab.encode(t, max_len) for t in train["tokens"]]
+    val_ids = [vocab.encode(t, max_len) for t in validation["tokens"]]
+    train_y = torch.tensor(train["label"].to_numpy())
+    lengths = np.array([len(ids) for ids in train_ids])
+    rng = np.random.default_rng(experiment.train.seed)
+    probe = rng.choice(
+        len(train_ids), size=min(TRAIN_ACCURACY_SAMPLE, len(train_ids)), replace=False
+    )
+
+    torch.manual_seed(experiment.train.seed)
+    model = build_model(config)
+    loss_fn = nn.CrossEntropyLoss()
+    steps = -(-len(train_ids) // experiment.batch_size)
+
+    def batches(epoch: int):
+        for index in bucketed_batches(
+            lengths, experiment.batch_size, experiment.train.seed + epoch
+        ):
+            yield pad_batch([train_ids[i] for i in index]), train_y[index]
+
+    def step_loss(net: nn.Module, batch) -> torch.Tensor:
+        tokens, labels = batch
+        return loss_fn(net(tokens), labels)
+
+    def epoch_metrics(net: nn.Module) -> dict[str, float]:
+        probe_labels = train["label"].to_numpy()[probe]
+        on_train = evaluate(net, [train_ids[i] for i in probe], probe_labels).summary()
+        on_val = evaluate(net, val_ids, validation["label"].to_numpy()).summary()
+        return {
+            "train_loss": on_train["loss"],
+            "train_accuracy": on_train["accuracy"],
+            "val_loss": on_val["loss"],
+            "val_accuracy": on_val["accuracy"],
+        }
+
+    started = time.perf_counter()
+    history = fit(
+        model,
+        batches,
+        step_loss,
+        epoch_metrics,
+        experiment.train,
+        steps_per_epoch=steps,
+        progress=progress,
+    )
+    return model, vocab, history, time.perf_counter() - started
+
+
+STOPWORD_POLICIES = ("keep negations", "remove all", "keep all")
+
+
+@cache
+def cleaned_with_policy(policy: str) -> pd.DataFrame:
+    """The splits cleaned under one stop-word policy (for the baseline's comparison)."""
+    if policy == "keep negations":
+        return cleaned_splits(True)
+    if policy == "remove all":
+        return cleaned_splits(False)
+    if policy == "keep all":
+        frame = imdb_splits()
+        return frame.assign(tokens=[clean_review(text) for text in frame["text"]])
+    raise ValueError(f"unknown stop-word policy {policy!r}: use one of {STOPWORD_POLICIES}")
+
+
+def _weights_path(name: str = WEIGHTS):
+    return paths.weights_dir() / f"{name}.pt"
+
+
+def _history_path(name: str = WEIGHTS):
+    return paths.weights_dir() / f"{name}.history.json"
+
+
+def load_sentiment_model(
+    name: str = WEIGHTS,
+) -> tuple[SentimentTransformer, Vocabulary, SentimentExperiment, dict]:
+    """The shipped model in eval mode, its vocabulary, experiment config and metadata."""
+    model, experiment, metadata = load_weights(
+        _weights_path(name), lambda exp: build_model(exp.model), SentimentExperiment
+    )
+    return model, Vocabulary(tuple(metadata["vocab"])), experiment, metadata
+
+
+def load_sentiment_history(name: str = WEIGHTS) -> pd.DataFrame:
+    return pd.DataFrame(load_history(_history_path(name)))
+
+
+def train_and_save(*, progress: bool = True) -> None:
+    """``train sentiment``: the shipped Part IV model and its per-epoch history."""
+    experiment = default_experiment()
+    model, vocab, history, seconds = train_sentiment(
+        experiment, cleaned_splits(True), progress=progress
+    )
+    experiment = dataclasses.replace(experiment, model=model.config)
+    best = best_epoch(history, experiment.train.monitor, experiment.train.mode)
+    save_weights(
+        _weights_path(),
+        model,
+        experiment,
+        vocab=list(vocab.tokens),
+        train_seconds=seconds,
+        best_epoch=best["epoch"],
+    )
+    save_history(_history_path(), history)
+    print(f"saved {_weights_path()} (best epoch {best['epoch']}, {seconds / 60:.1f} min)")
+
+
+def ablation_variants(experiment: SentimentExperiment) -> dict[str, SentimentExperiment]:
+    """The full recipe with one technique switched off or changed at a time."""
+    train, model = experiment.train, experiment.model
+    return {
+        "no dropout": dataclasses.replace(
+            experiment, model=dataclasses.replace(model, dropout=0.0, attention_dropout=0.0)
+        ),
+        "no weight decay": dataclasses.replace(
+            experiment, train=dataclasses.replace(train, weight_decay=0.0)
+        ),
+        "no early stopping": dataclasses.replace(
+            experiment, train=dataclasses.replace(train, patience=None, keep_best=False)
+        ),
+        "constant learning rate": dataclasses.replace(
+            experiment, train=dataclasses.replace(train, warmup_fraction=0.0, schedule="constant")
+        ),
+    }
+
+
+def _split_result(model, vocab, frame, split: str) -> ClassificationResult:
+    part = frame[frame["split"] == split]
+    encoded = [vocab.encode(t, model.config.max_len) for t in part["tokens"]]
+    return evaluate(model, encoded, part["label"].to_numpy())
+
+
+def ablate(*, progress: bool = True) -> None:
+    """``train sentiment-ablation``: each variant trained with the same seed and budget."""
+    frame = cleaned_splits(True)
+    shipped, vocab, experiment, metadata = load_sentiment_model()
+    rows = [
+        {
+            "variant": "full recipe",
+            "val_accuracy": _split_result(shipped, vocab, frame, "validation").summary()[
+                "accuracy"
+            ],
+            "test_accuracy": _split_result(shipped, vocab, frame, "test").summary()["accuracy"],
+            "best_epoch": metadata["best_epoch"],
+            "epochs_run": len(load_history(_history_path())),
+            "train_minutes": metadata["train_seconds"] / 60,
+            "history": load_history(_history_path()),
+        }
+    ]
+    for name, variant in ablation_variants(experiment).items():
+        model, vocab_v, history, seconds = train_sentiment(variant, frame, progress=progress)
+        rows.append(
+            {
+                "variant": name,
+                "val_accuracy": _split_result(model, vocab_v, frame, "validation").summary()[
+                    "accuracy"
+                ],
+                "test_accuracy": _split_result(model, vocab_v, frame, "test").summary()["accuracy"],
+                "best_epoch": best_epoch(history, variant.train.monitor, variant.train.mode)[
+                    "epoch"
+                ],
+                "epochs_run": len(history),
+                "train_minutes": seconds / 60,
+                "history": history,
+            }
+        )
+        (paths.weights_dir() / ABLATION).write_text(json.dumps(rows, indent=1))
+        print(f"{name}: val {rows[-1]['val_accuracy']:.4f} test {rows[-1]['test_accuracy']:.4f}")
+
+
+def fit_baseline(frame: pd.DataFrame):
+    """TF-IDF of word 1–2-grams and logistic regression, on the same split and cleaning."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    train = frame[frame["split"] == "train"]
+    pipeline = make_pipeline(
+        TfidfVectorizer(
+            analyzer=lambda tokens: (
+                tokens + [" ".join(p) for p in zip(tokens, tokens[1:], strict=False)]
+            ),
+            min_df=2,
+            max_features=200_000,
+            sublinear_tf=True,
+        ),
+        LogisticRegression(C=4.0, max_iter=2000),
+    )
+    return pipeline.fit(train["tokens"], train["label"])
+
+
+def baseline(*, progress: bool = True) -> None:
+    """``train sentiment-baseline``: TF-IDF + logistic regression under each stop-word policy."""
+    rows = []
+    for policy in STOPWORD_POLICIES:
+        frame = cleaned_with_policy(policy)
+        started = time.perf_counter()
+        pipeline = fit_baseline(frame)
+        seconds = time.perf_counter() - started
+        row = {"stopwords": policy, "train_seconds": seconds}
+        for split in ("train", "validation", "test"):
+            part = frame[frame["split"] == split]
+            result = ClassificationResult(
+                part["label"].to_numpy(), pipeline.predict_proba(part["tokens"])
+            )
+            row |= {f"{split}_{k}": v for k, v in result.summary().items()}
+        rows.append(row)
+        if progress:
+            print(f"{policy}: val {row['validation_accuracy']:.4f} test {row['test_accuracy']:.4f}")
+    (paths.weights_dir() / BASELINE).write_text(json.dumps(rows, indent=1))

@@ -1,0 +1,97 @@
+"""The Part IV classifier: a Transformer encoder reads the review, a Transformer decoder asks
+it one learned question ("what is the sentiment?") and a linear layer answers.
+
+tokens ─ embedding·√d + sinusoidal positions ─ nn.TransformerEncoder (self-attention)
+                                                       │ memory (padding masked)
+learned query token(s) ─────────────── nn.TransformerDecoder (cross-attention to memory)
+                                                       │
+                                   mean over queries ─ LayerNorm ─ Linear ─ softmax
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class SentimentTransformerConfig:
+    vocab_size: int
+    max_len: int = 256
+    d_model: int = 64
+    heads: int = 4
+    encoder_layers: int = 2
+    decoder_layers: int = 1
+    ff_dim: int = 128
+    dropout: float = 0.1
+    # Dropout on the attention weights themselves. Off by default: on a CPU it is the most
+    # expensive operation of a training step (it masks every B×H×T×T weight), and it forces
+    # PyTorch off its fused attention kernel; residual and feed-forward dropout remain.
+    attention_dropout: float = 0.0
+    queries: int = 1
+    classes: int = 2
+    pad_id: int = 0
+
+
+def sinusoidal_positions(length: int, width: int) -> torch.Tensor:
+    """The fixed encoding of Vaswani et al.: sin on even, cos on odd features, (length, width)."""
+    position = torch.arange(length, dtype=torch.float32)[:, None]
+    frequency = torch.exp(torch.arange(0, width, 2, dtype=torch.float32) * (-math.log(1e4) / width))
+    table = torch.zeros(length, width)
+    table[:, 0::2] = torch.sin(position * frequency)
+    table[:, 1::2] = torch.cos(position * frequency)
+    return table
+
+
+class SentimentTransformer(nn.Module):
+    def __init__(self, config: SentimentTransformerConfig) -> None:
+        super().__init__()
+        self.config = config
+        d = config.d_model
+        self.embedding = nn.Embedding(config.vocab_size, d, padding_idx=config.pad_id)
+        self.register_buffer("positions", sinusoidal_positions(config.max_len, d), persistent=False)
+        self.input_dropout = nn.Dropout(config.dropout)
+        layer = dict(
+            d_model=d,
+            nhead=config.heads,
+            dim_feedforward=config.ff_dim,
+            dropout=config.dropout,
+            batch_first=True,
+            norm_first=True,
+        )
+        self.encoder = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(**layer),
+            config.encoder_layers,
+            norm=nn.LayerNorm(d),
+            enable_nested_tensor=False,
+        )
+        self.query = nn.Parameter(torch.randn(1, config.queries, d) * 0.02)
+        self.decoder = nn.TransformerDecoder(
+            nn.TransformerDecoderLayer(**layer), config.decoder_layers, norm=nn.LayerNorm(d)
+        )
+        self.classifier = nn.Linear(d, config.classes)
+        for module in self.modules():
+            if isinstance(module, nn.MultiheadAttention):
+                module.dropout = config.attention_dropout
+
+    def encode(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(memory (B, T, d), padding mask (B, T), True at padding)."""
+        padding = tokens == self.config.pad_id
+        length = tokens.size(1)
+        x = self.embedding(tokens) * math.sqrt(self.config.d_model) + self.positions[:length]
+        memory = self.encoder(self.input_dropout(x), src_key_padding_mask=padding)
+        return memory, padding
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Class logits (B, classes); :meth:`predict_proba` applies the softmax."""
+        memory, padding = self.encode(tokens)
+        queries = self.query.expand(tokens.size(0), -1, -1)
+        answer = self.decoder(queries, memory, memory_key_padding_mask=padding)
+        return self.classifier(answer.mean(dim=1))
+
+    @torch.no_grad()
+    def predict_proba(self, tokens: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self(tokens), dim=-1)
