@@ -71,7 +71,7 @@ def fit(
     config: TrainConfig,
     *,
     steps_per_epoch: int,
-    progress: bool = True,
+    progress: bool = True,  # the per-batch bar; a line per epoch is always printed
     optimizer: torch.optim.Optimizer | None = None,
 ) -> list[dict[str, float]]:
     """Train ``model`` in place and leave it holding its best state; return the history.
@@ -139,9 +139,8 @@ def fit(
             "train_seconds": train_seconds,
         }
         history.append(record)
-        if progress:
-            shown = ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
-            tqdm.write(f"epoch {epoch}: {shown}")
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
+        tqdm.write(f"epoch {epoch}: {shown}")  # one line per epoch, even without a bar
         if _improved(metrics[config.monitor], best_value, config.mode):
             best_value, stale = metrics[config.monitor], 0
             best_state = copy.deepcopy(model.state_dict())
