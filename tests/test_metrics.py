@@ -1,0 +1,27 @@
+import numpy as np
+import pytest
+
+from a2dl.metrics import ClassificationResult
+
+
+def test_binary_metrics_on_a_hand_made_case():
+    y = np.array([1, 1, 1, 0, 0, 0, 0, 0])
+    p1 = np.array([0.9, 0.8, 0.3, 0.6, 0.2, 0.1, 0.1, 0.1])
+    result = ClassificationResult(y, np.column_stack([1 - p1, p1]))
+    s = result.summary()
+    # predictions: 1 1 0 1 0 0 0 0 -> TP=2, FN=1, FP=1, TN=4
+    assert s["accuracy"] == pytest.approx(6 / 8)
+    assert s["precision"] == pytest.approx(2 / 3) and s["recall"] == pytest.approx(2 / 3)
+    assert s["balanced_accuracy"] == pytest.approx((2 / 3 + 4 / 5) / 2)
+    assert result.confusion().tolist() == [[4, 1], [1, 2]]
+    assert s["roc_auc"] == pytest.approx(14 / 15)
+    assert s["loss"] == pytest.approx(-np.mean(np.log(np.where(y == 1, p1, 1 - p1))))
+    fpr, tpr = result.roc()
+    assert fpr[0] == 0 and tpr[-1] == 1
+
+
+def test_multiclass_uses_macro_averages():
+    proba = np.eye(3)[[0, 1, 2, 2]] * 0.9 + 0.1 / 3
+    result = ClassificationResult(np.array([0, 1, 2, 1]), proba)
+    s = result.summary()
+    assert s["accuracy"] == pytest.approx(0.75) and "macro_f1" in s

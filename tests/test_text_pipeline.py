@@ -1,0 +1,166 @@
+"""Part IV's preprocessing steps, vocabulary, encoding and model."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from a2dl.checkpoint import WeightsMismatchError, load_weights, save_weights
+from a2dl.text.cleaning import (
+    clean_review,
+    fold_to_ascii,
+    lowercase,
+    negations,
+    remove_punctuation,
+    remove_stopwords,
+    stopwords_to_remove,
+    strip_html,
+    tokenize,
+)
+from a2dl.text.experiment import bucketed_batches, pad_batch
+from a2dl.text.model import SentimentTransformer, SentimentTransformerConfig
+from a2dl.text.vocab import Vocabulary
+
+STOP = frozenset({"the", "a", "is", "it", "not", "no", "nor", "don", "don't", "s", "this"})
+
+
+def test_strip_html_removes_tags_and_decodes_entities():
+    assert strip_html("Great.<br /><br />Really &amp; truly<i>!</i>") == "Great.  Really & truly ! "
+
+
+def test_lowercase_and_ascii_folding():
+    assert lowercase("LOUD Film") == "loud film"
+    assert fold_to_ascii("café naïve – “quotes” 日本") == "cafe naive  quotes "
+
+
+def test_remove_punctuation_keeps_words_digits_and_apostrophes():
+    assert remove_punctuation("wow!!! 10/10, didn't... (really)") == "wow 10 10 didn't really"
+
+
+def test_tokenize_keeps_negation_clitics_and_splits_possessives():
+    assert tokenize("i didn't like the movie's end") == [
+        "i",
+        "didn't",
+        "like",
+        "the",
+        "movie",
+        "s",
+        "end",
+    ]
+
+
+def test_negations_are_kept_when_stop_words_go():
+    assert negations(STOP) == {"no", "not", "nor", "don", "don't"}
+    removed = stopwords_to_remove(STOP)
+    assert remove_stopwords(["this", "is", "not", "good", "don't"], removed) == [
+        "not",
+        "good",
+        "don't",
+    ]
+    assert "not" in stopwords_to_remove(STOP, keep_negations=False)
+
+
+def test_clean_review_end_to_end_and_empty_input():
+    removed = stopwords_to_remove(STOP)
+    assert clean_review("It's <b>NOT</b> a bad film!", removed) == ["not", "bad", "film"]
+    assert clean_review("", removed) == []
+    assert clean_review("!!! <br />", removed) == []
+
+
+def test_vocabulary_comes_from_training_documents_only():
+    vocab = Vocabulary.build([["good", "film"], ["good", "plot"]], min_freq=1, max_size=10)
+    assert vocab.tokens[:2] == ("<pad>", "<unk>")
+    assert vocab.tokens[2] == "good"  # most frequent first
+    assert vocab.encode(["good", "unseen"], max_len=10) == [2, vocab.unk_id]
+    assert len(Vocabulary.build([["a", "a", "b"]], min_freq=2)) == 3
+
+
+def test_encode_round_trip_truncation_and_empty_review():
+    vocab = Vocabulary.build([list("abcdefghij")], min_freq=1)
+    tokens = list("abcdefghij")
+    assert vocab.decode(vocab.encode(tokens, max_len=20)) == tokens
+    assert vocab.decode(vocab.encode(tokens, max_len=4)) == ["a", "b", "i", "j"]  # head + tail
+    assert vocab.encode([], max_len=4) == [vocab.unk_id]
+
+
+def test_pad_batch_and_buckets():
+    batch = pad_batch([[5, 6, 7], [8]])
+    assert batch.tolist() == [[5, 6, 7], [8, 0, 0]]
+    lengths = torch.randint(1, 100, (1000,)).numpy()
+    batches = bucketed_batches(lengths, 32, seed=1, bucket_batches=4)
+    assert sorted(i for b in batches for i in b) == list(range(1000))
+    assert (
+        bucketed_batches(lengths, 32, seed=1, bucket_batches=4)[0].tolist() == batches[0].tolist()
+    )
+
+
+def _tiny_config(**changes) -> SentimentTransformerConfig:
+    base = SentimentTransformerConfig(
+        vocab_size=50,
+        max_len=32,
+        d_model=16,
+        heads=2,
+        encoder_layers=2,
+        decoder_layers=1,
+        ff_dim=32,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def test_model_output_shape_and_probabilities():
+    model = SentimentTransformer(_tiny_config()).eval()
+    tokens = torch.randint(1, 50, (3, 20))
+    assert model(tokens).shape == (3, 2)
+    torch.testing.assert_close(model.predict_proba(tokens).sum(-1), torch.ones(3))
+
+
+def test_padding_is_never_attended():
+    model = SentimentTransformer(_tiny_config()).eval()
+    review = torch.randint(2, 50, (1, 7))
+    alone = model(review)
+    padded = torch.cat([review, torch.zeros(1, 9, dtype=torch.long)], dim=1)
+    torch.testing.assert_close(model(padded), alone, atol=1e-5, rtol=0)
+    batch = pad_batch([review[0].tolist(), torch.randint(2, 50, (16,)).tolist()])
+    torch.testing.assert_close(model(batch)[:1], alone, atol=1e-5, rtol=0)
+
+
+def test_weights_with_another_config_are_refused(tmp_path):
+    config = _tiny_config()
+    path = save_weights(tmp_path / "m.pt", SentimentTransformer(config), config, note="x")
+    model, loaded, metadata = load_weights(path, SentimentTransformer, SentimentTransformerConfig)
+    assert loaded == config and metadata == {"note": "x"}
+    with pytest.raises(WeightsMismatchError, match=r"d_model: file has 16, expected 32"):
+        load_weights(
+            path,
+            SentimentTransformer,
+            SentimentTransformerConfig,
+            expected=_tiny_config(d_model=32),
+        )
+
+
+def test_a_few_seconds_of_training_reduce_the_loss():
+    from a2dl.train import TrainConfig, fit
+
+    torch.manual_seed(0)
+    model = SentimentTransformer(_tiny_config(dropout=0.0))
+    positive, negative = torch.randint(2, 25, (32, 12)), torch.randint(25, 50, (32, 12))
+    tokens = torch.cat([positive, negative])
+    labels = torch.cat([torch.ones(32), torch.zeros(32)]).long()
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def metrics(net):
+        return {"val_loss": loss_fn(net(tokens), labels).item()}
+
+    before = metrics(model.eval())["val_loss"]
+    history = fit(
+        model,
+        lambda epoch: [(tokens, labels)] * 4,
+        lambda net, batch: loss_fn(net(batch[0]), batch[1]),
+        metrics,
+        TrainConfig(epochs=5, lr=3e-3),
+        steps_per_epoch=4,
+        progress=False,
+    )
+    assert min(r["val_loss"] for r in history) < 0.5 * before
