@@ -12,6 +12,10 @@ from collections.abc import Callable, Sequence
 
 # name -> ("module:function", what it does). Imported only when run, so --help stays fast.
 EXPERIMENTS: dict[str, tuple[str, str]] = {
+    "anomaly": (
+        "a2dl.anomaly.experiment:train_all",
+        "Part II dense, Conv1D, LSTM and variational autoencoders on NAB (about 15 min)",
+    ),
     "sentiment": (
         "a2dl.text.experiment:train_and_save",
         "Part IV Transformer on IMDB (about 20 min on 2 CPU cores)",
