@@ -16,6 +16,10 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "a2dl.anomaly.experiment:train_all",
         "Part II dense, Conv1D, LSTM and variational autoencoders on NAB (about 15 min)",
     ),
+    "nab-streaming": (
+        "a2dl.anomaly.streaming:train_and_save",
+        "Part II streaming detectors for NAB scoring, one per file (needs `anomaly` first)",
+    ),
     "sentiment": (
         "a2dl.text.experiment:train_and_save",
         "Part IV Transformer on IMDB (about 20 min on 2 CPU cores)",

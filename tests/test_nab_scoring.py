@@ -1,0 +1,133 @@
+"""NAB's scoring on hand-made cases whose answers follow from its definition."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from a2dl.anomaly.nab_scoring import (
+    MAX_TP,
+    Profile,
+    best_threshold,
+    nab_results_frame,
+    normalised,
+    probationary_length,
+    raw_score,
+    results_path,
+    row_rewards,
+    scaled_sigmoid,
+)
+
+STANDARD = Profile("standard", tp=1.0, fp=0.11, fn=1.0)
+LOW_FN = Profile("reward_low_FN_rate", tp=1.0, fp=0.11, fn=2.0)
+N = 1000
+
+
+def _file(windows=((400, 499),)):
+    times = pd.Series(pd.date_range("2021-01-01", periods=N, freq="5min"))
+    labelled = [(times[a], times[b]) for a, b in windows]
+    return times, row_rewards(times, labelled)
+
+
+def _detect(*rows: int) -> np.ndarray:
+    detected = np.zeros(N, dtype=bool)
+    detected[list(rows)] = True
+    return detected
+
+
+def test_scaled_sigmoid_landmarks():
+    assert scaled_sigmoid(-1.0) == pytest.approx(0.98661, abs=1e-5)
+    assert scaled_sigmoid(0.0) == 0.0
+    assert scaled_sigmoid(3.5) == -1.0
+    assert probationary_length(1000) == 150 and probationary_length(20000) == 750
+
+
+def test_detection_at_the_start_of_a_window_scores_a_tp():
+    _, file = _file()
+    assert raw_score(_detect(400), file, STANDARD) == pytest.approx(STANDARD.tp)
+    late = raw_score(_detect(480), file, STANDARD)
+    assert 0 < late < STANDARD.tp  # later in the window is worth less
+
+
+def test_false_positive_far_from_windows_scores_minus_a_fp():
+    _, file = _file()
+    before_first_window = raw_score(_detect(200, 400), file, STANDARD) - STANDARD.tp
+    assert before_first_window == pytest.approx(-STANDARD.fp)
+    far_after = raw_score(_detect(400, 999), file, STANDARD) - STANDARD.tp
+    assert far_after == pytest.approx(-STANDARD.fp, abs=1e-3)
+    just_after = raw_score(_detect(400, 500), file, STANDARD) - STANDARD.tp
+    assert -0.1 * STANDARD.fp < just_after < 0  # right after a window costs almost nothing
+
+
+def test_no_detection_costs_a_fn_per_window():
+    _, file = _file(windows=((300, 349), (600, 699)))
+    assert raw_score(np.zeros(N, dtype=bool), file, LOW_FN) == -2 * LOW_FN.fn
+
+
+def test_only_the_first_detection_in_a_window_counts():
+    _, file = _file()
+    assert raw_score(_detect(400, 410, 450), file, STANDARD) == raw_score(
+        _detect(400), file, STANDARD
+    )
+
+
+def test_probationary_detections_are_ignored():
+    _, file = _file()
+    assert raw_score(_detect(10, 400), file, STANDARD) == pytest.approx(STANDARD.tp)
+
+
+def test_normalisation_maps_null_to_0_and_perfect_to_100():
+    _, file = _file(windows=((300, 349), (600, 699)))
+    files = [file, file]
+    null = 2 * raw_score(np.zeros(N, dtype=bool), file, STANDARD)
+    perfect = 2 * raw_score(_detect(300, 600), file, STANDARD)
+    assert normalised(null, files, STANDARD) == pytest.approx(0.0)
+    assert normalised(perfect, files, STANDARD) == pytest.approx(100.0)
+
+
+def test_best_threshold_finds_the_perfect_cut_and_matches_raw_score():
+    _, file = _file()
+    scores = np.full(N, 0.1)
+    scores[400] = 0.9  # the window's first row
+    scores[800] = 0.5  # a false positive with a lower score
+    threshold, raw = best_threshold([scores], [file], STANDARD)
+    assert threshold == 0.9 and raw == pytest.approx(STANDARD.tp)
+    assert normalised(raw, [file], STANDARD) == pytest.approx(100.0)
+    flat = np.zeros(N)
+    threshold, raw = best_threshold([flat], [file], STANDARD)
+    assert raw == pytest.approx(raw_score(np.zeros(N, dtype=bool), file, STANDARD))
+    noisy = np.random.default_rng(0).random(N)
+    threshold, raw = best_threshold([noisy], [file], STANDARD)
+    assert raw == pytest.approx(raw_score(noisy >= threshold, file, STANDARD))
+
+
+def test_results_files_have_nab_columns_and_names():
+    times, file = _file()
+    frame = nab_results_frame(times, np.arange(N, dtype=float), np.zeros(N), file)
+    assert list(frame.columns) == ["timestamp", "value", "anomaly_score", "label"]
+    assert frame["label"].sum() == 100 and frame["timestamp"][0] == "2021-01-01 00:00:00"
+    assert results_path("a2dlLstm", "realKnownCause/nyc_taxi.csv") == (
+        "a2dlLstm/realKnownCause/a2dlLstm_nyc_taxi.csv"
+    )
+    assert pytest.approx(scaled_sigmoid(-1.0)) == MAX_TP
+
+
+def test_streaming_scores_use_only_the_past():
+    from a2dl.anomaly.streaming import anomaly_likelihood, refractory
+
+    errors = np.abs(np.random.default_rng(1).normal(size=500))
+    errors[300] = 50.0
+    scores = anomaly_likelihood(errors)
+    changed = errors.copy()
+    changed[301:] = 1e6  # the future must not change the present
+    np.testing.assert_array_equal(anomaly_likelihood(changed)[:301], scores[:301])
+    assert scores[300] > 0.999 and np.all((scores >= 0) & (scores <= 1))
+    assert np.all(scores[:20] == 0)
+
+
+def test_refractory_period_silences_repeated_alerts():
+    from a2dl.anomaly.streaming import refractory
+
+    scores = np.array([0.1, 0.9995, 0.9999, 0.5, 0.9999, 0.2])
+    assert refractory(scores, level=0.999, rows=2).tolist() == [0.1, 0.9995, 0, 0, 0.9999, 0]
