@@ -9,8 +9,8 @@ import torch
 
 from a2dl.anomaly.models import ARCHITECTURES, build_autoencoder, window_configs
 from a2dl.anomaly.threshold import (
+    capped_f1_threshold,
     flag,
-    normal_percentile_threshold,
     relative_errors,
     series_reference,
 )
@@ -76,18 +76,24 @@ def test_split_windows_respect_time():
 
 
 def test_threshold_rule_on_a_hand_made_case():
-    scores = np.array([1.0, 2.0, 3.0, 4.0, 100.0, 50.0])
-    labels = np.array([False, False, False, False, False, True])
-    threshold = normal_percentile_threshold(scores, labels, percentile=75)
-    assert threshold == pytest.approx(4.0)  # 75th percentile of [1, 2, 3, 4, 100]
-    assert flag(scores, threshold).tolist() == [False, False, False, True, True, True]
-    with pytest.raises(ValueError, match="labelled normal"):
-        normal_percentile_threshold(scores[-1:], labels[-1:])
+    # ten normal windows (scores 1..10) and three anomalies (scores 9.5, 20, 0.5)
+    scores = np.array([*range(1, 11), 9.5, 20.0, 0.5], dtype=float)
+    labels = np.array([False] * 10 + [True] * 3)
+    # Unconstrained, 9.5 would be best (2 of 3 caught, one false alarm: F1 = 2/3); a cap of
+    # 10 % allows one false alarm among ten normals: thresholds >= 10 remain, and 10 gives
+    # F1 = 2·1/(2 + 3) = 0.4 against 0.5 for 20 (one caught, none wrong): 20 wins.
+    assert capped_f1_threshold(scores, labels, max_false_alarm=0.10) == 20.0
+    assert capped_f1_threshold(scores, labels, max_false_alarm=0.20) == 9.5
+    assert flag(scores, 9.5).sum() == 3
+    with pytest.raises(ValueError, match="both kinds"):
+        capped_f1_threshold(scores[:10], labels[:10])
 
 
 def test_relative_errors_divide_by_the_series_training_median():
-    reference = series_reference(np.array([1.0, 3.0, 10.0, 30.0]), np.array([0, 0, 1, 1]), 3)
-    assert reference.tolist() == [2.0, 20.0, 1.0]
+    errors = np.array([1.0, 3.0, 10.0, 30.0, 1e-9, 1e-9])
+    reference = series_reference(errors, np.array([0, 0, 1, 1, 2, 2]), 4)
+    floor = 0.1 * np.median(errors)  # a tenth of the corpus median: 0.1
+    assert reference.tolist() == [2.0, 20.0, floor, floor]
     assert relative_errors(np.array([4.0, 40.0]), np.array([0, 1]), reference).tolist() == [2, 2]
 
 

@@ -114,7 +114,7 @@ def test_results_files_have_nab_columns_and_names():
 
 
 def test_streaming_scores_use_only_the_past():
-    from a2dl.anomaly.streaming import anomaly_likelihood, refractory
+    from a2dl.anomaly.streaming import anomaly_likelihood
 
     errors = np.abs(np.random.default_rng(1).normal(size=500))
     errors[300] = 50.0

@@ -19,8 +19,8 @@ import torch
 from a2dl import paths
 from a2dl.anomaly.models import ARCHITECTURES, WindowAutoencoder, build_autoencoder, window_configs
 from a2dl.anomaly.threshold import (
+    capped_f1_threshold,
     flag,
-    normal_percentile_threshold,
     relative_errors,
     series_reference,
 )
@@ -43,8 +43,8 @@ DEFAULT_FRACTIONS = SplitFractions()
 @dataclass(frozen=True)
 class AnomalyExperiment:
     window: int = 64
-    train_stride: int = 4
-    eval_stride: int = 2
+    train_stride: int = 8
+    eval_stride: int = 4
     fractions: SplitFractions = field(default_factory=SplitFractions)
     batch_size: int = 256
     train: TrainConfig = field(
@@ -102,7 +102,7 @@ def detect(model: WindowAutoencoder, windows: dict[str, WindowSet], n_series: in
     scores = {
         split: relative_errors(errors[split], w.series, reference) for split, w in windows.items()
     }
-    threshold = normal_percentile_threshold(scores["validation"], windows["validation"].y)
+    threshold = capped_f1_threshold(scores["validation"], windows["validation"].y)
     return Detection(windows, errors, scores, threshold)
 
 

@@ -139,7 +139,7 @@ class LSTMAutoencoderConfig:
     """An LSTM reads the window; its last state, squeezed to the code, seeds a decoder LSTM."""
 
     window: int = 64
-    hidden: int = 32
+    hidden: int = 16
     latent_dim: int = 8
 
 
