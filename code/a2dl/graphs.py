@@ -135,3 +135,60 @@ def self_attention_graph(
     graph.edge("bo", "out")
     graph.edge("out", "z")
     return graph
+
+
+def sentiment_transformer_graph(
+    d_model: int,
+    heads: int,
+    encoder_layers: int,
+    decoder_layers: int,
+    ff_dim: int,
+    max_len: int,
+    vocab_size: int,
+    queries: int = 1,
+) -> graphviz.Digraph:
+    """The Part IV classifier: encoder over the review, decoder query over its output."""
+    graph = _digraph("sentiment_transformer", rankdir="TB", size="6.5,7.5")
+    graph.node("tokens", f"review tokens\n(B × T), T ≤ {max_len}, <pad> masked", **TENSOR)
+    graph.node(
+        "embed",
+        f"embedding {vocab_size:,} × {d_model}\n× √{d_model} + sinusoidal positions",
+        **PARAMETER,
+    )
+    graph.node(
+        "encoder",
+        f"nn.TransformerEncoder: {encoder_layers} × TransformerEncoderLayer\n"
+        f"(pre-norm; {heads}-head self-attention, feed-forward {d_model}→{ff_dim}→{d_model})",
+        **OPERATION,
+    )
+    graph.node("memory", f"memory\n(B × T × {d_model})", **TENSOR)
+    graph.node(
+        "query",
+        f"learned query token{'s' if queries > 1 else ''}\n({queries} × {d_model})",
+        **PARAMETER,
+    )
+    graph.node(
+        "decoder",
+        f"nn.TransformerDecoder: {decoder_layers} × TransformerDecoderLayer\n"
+        "(self-attention over the queries; cross-attention to the memory,\n"
+        "padding masked; feed-forward)",
+        **OPERATION,
+    )
+    graph.node("pooled", f"answer\n(B × {d_model})", **TENSOR)
+    graph.node("linear", f"LayerNorm, Linear {d_model} → 2", **PARAMETER)
+    graph.node("softmax", "softmax → P(negative), P(positive)", **OPERATION)
+    graph.node("loss", "cross-entropy with the label", **LOSS)
+    graph.edges(
+        [
+            ("tokens", "embed"),
+            ("embed", "encoder"),
+            ("encoder", "memory"),
+            ("memory", "decoder"),
+            ("query", "decoder"),
+            ("decoder", "pooled"),
+            ("pooled", "linear"),
+            ("linear", "softmax"),
+            ("softmax", "loss"),
+        ]
+    )
+    return graph

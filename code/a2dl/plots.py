@@ -59,3 +59,122 @@ def plot_attention_map(
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def plot_length_distribution(words: pd.Series, labels: pd.Series, *, cut: int = 1000) -> Figure:
+    """Review length in words, per class, on a shared axis."""
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    frame = pd.DataFrame(
+        {"words": words.clip(upper=cut), "class": labels.map({0: "negative", 1: "positive"})}
+    )
+    sns.histplot(frame, x="words", hue="class", bins=60, element="step", stat="count", ax=ax)
+    ax.set_xlabel(f"review length in words (longer reviews counted at {cut})")
+    ax.set_ylabel("reviews")
+    fig.tight_layout()
+    return fig
+
+
+def plot_zipf(counts: pd.Series, *, vocabulary_size: int | None = None) -> Figure:
+    """Token frequency against rank on log–log axes, with the vocabulary cut-off marked."""
+    ranked = np.sort(counts.to_numpy())[::-1]
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    ranks = np.arange(1, len(ranked) + 1)
+    ax.loglog(ranks, ranked, lw=1.2)
+    ax.loglog(ranks, ranked[0] / ranks, ls="--", lw=0.8, color="grey", label="Zipf: f ∝ 1/rank")
+    if vocabulary_size:
+        ax.axvline(
+            vocabulary_size, color="C3", lw=0.8, label=f"vocabulary cut-off ({vocabulary_size:,})"
+        )
+    ax.set_xlabel("rank of the token")
+    ax.set_ylabel("occurrences in the training split")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_polar_words(table: pd.DataFrame) -> Figure:
+    """Horizontal bars of log-odds: negative words to the left, positive to the right."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    colours = np.where(table["log_odds"] > 0, "C2", "C3")
+    ax.barh(table["word"], table["log_odds"], color=colours)
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_xlabel("log-odds of appearing in a positive rather than a negative review")
+    ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_training_curves(
+    histories: dict[str, pd.DataFrame],
+    *,
+    metrics: tuple[str, ...] = ("loss", "accuracy"),
+    best_epochs: dict[str, int] | None = None,
+) -> Figure:
+    """Training and validation curves per epoch: one panel per metric, one colour per model."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6.4, 2.8), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for i, (name, history) in enumerate(histories.items()):
+            label = f"{name}: " if len(histories) > 1 else ""
+            ax.plot(
+                history["epoch"],
+                history[f"train_{metric}"],
+                color=f"C{i}",
+                ls="--",
+                label=f"{label}training",
+            )
+            ax.plot(
+                history["epoch"],
+                history[f"val_{metric}"],
+                color=f"C{i}",
+                ls="-",
+                label=f"{label}validation",
+            )
+            if best_epochs and name in best_epochs:
+                ax.axvline(best_epochs[name], color=f"C{i}", lw=0.6, ls=":")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+    axes[0][0].legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(matrix: np.ndarray, labels: list[str], *, title: str = "") -> Figure:
+    """Counts with the share of each true class in brackets."""
+    fig, ax = plt.subplots(figsize=(3.4, 3.0))
+    shares = matrix / matrix.sum(axis=1, keepdims=True)
+    annotations = np.array(
+        [
+            [f"{count:,}\n({share:.1%})" for count, share in zip(row, srow, strict=True)]
+            for row, srow in zip(matrix, shares, strict=True)
+        ]
+    )
+    sns.heatmap(
+        shares,
+        annot=annotations,
+        fmt="",
+        cmap="Blues",
+        cbar=False,
+        ax=ax,
+        xticklabels=labels,
+        yticklabels=labels,
+        vmin=0,
+        vmax=1,
+    )
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> Figure:
+    """ROC curves: name -> (false-positive rates, true-positive rates, AUC)."""
+    fig, ax = plt.subplots(figsize=(3.6, 3.4))
+    for name, (fpr, tpr, auc) in curves.items():
+        ax.plot(fpr, tpr, label=f"{name} (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=0.8)
+    ax.set_xlabel("false-positive rate")
+    ax.set_ylabel("true-positive rate")
+    ax.legend(loc="lower right", fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -95,3 +95,41 @@ class SentimentTransformer(nn.Module):
     @torch.no_grad()
     def predict_proba(self, tokens: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self(tokens), dim=-1)
+
+
+@torch.no_grad()
+def attention_weights(model: SentimentTransformer, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Attention of one review (tokens (1, T)) read from the trained weights.
+
+    ``decoder``: the learned query's cross-attention over the review in the last decoder layer,
+    per head, (H, queries, T); ``encoder``: the first encoder layer's self-attention, (H, T, T).
+    The layers are pre-norm, so each attention sees the layer-normalised input, as in forward.
+    """
+    model.eval()
+    memory, padding = model.encode(tokens)
+    length = tokens.size(1)
+    x = model.embedding(tokens) * math.sqrt(model.config.d_model) + model.positions[:length]
+    first = model.encoder.layers[0]
+    normed = first.norm1(x)
+    _, encoder = first.self_attn(
+        normed,
+        normed,
+        normed,
+        key_padding_mask=padding,
+        need_weights=True,
+        average_attn_weights=False,
+    )
+    query = model.query.expand(tokens.size(0), -1, -1)
+    for layer in model.decoder.layers[:-1]:
+        query = layer(query, memory, memory_key_padding_mask=padding)
+    last = model.decoder.layers[-1]
+    query = query + last._sa_block(last.norm1(query), None, None)
+    _, decoder = last.multihead_attn(
+        last.norm2(query),
+        memory,
+        memory,
+        key_padding_mask=padding,
+        need_weights=True,
+        average_attn_weights=False,
+    )
+    return {"decoder": decoder[0], "encoder": encoder[0]}
