@@ -33,7 +33,12 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "Part IV ablation: four variants of the recipe (about 1.5 h; needs `sentiment` first)",
     ),
 }
-BENCHMARKS: dict[str, tuple[str, str]] = {}
+BENCHMARKS: dict[str, tuple[str, str]] = {
+    "sentiment": (
+        "a2dl.text.bench:benchmark",
+        "Part IV Transformer: tokens per second and seconds per epoch, training and inference",
+    ),
+}
 
 
 def _resolve(target: str) -> Callable[..., object]:
