@@ -61,11 +61,11 @@ def benchmark(steps: int = 30) -> None:
             model(tokens)
 
     epoch_tokens = int(lengths.sum())
-    print(
-        f"threads: {torch.get_num_threads()}, epoch: {len(train):,} reviews, {epoch_tokens:,} tokens"
-    )
+    threads = torch.get_num_threads()
+    print(f"threads: {threads}, epoch: {len(train):,} reviews, {epoch_tokens:,} tokens")
     for name, run in (("training", train_step), ("inference", infer)):
         rate, _ = _throughput(run, batches)
+        per_epoch = epoch_tokens / rate
         print(
-            f"{name:>9}: {rate:,.0f} tokens/s, {epoch_tokens / rate:,.0f} s per epoch of the training split"
+            f"{name:>9}: {rate:,.0f} tokens/s, {per_epoch:,.0f} s per epoch of the training split"
         )
