@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bench.add_argument("benchmark", choices=list(BENCHMARKS), metavar="BENCHMARK")
+
+    results = commands.add_parser(
+        "nab-results",
+        help="write the Part II streaming detector's scores in NAB's results format",
+        description="One CSV per NAB data file (timestamp,value,anomaly_score,label) in NAB's "
+        "results layout, so that NAB's own scorer can score them too.",
+    )
+    results.add_argument("--out", default="build/nab_results", help="output folder")
     return parser
 
 
@@ -87,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _resolve(EXPERIMENTS[name][0])(progress=not args.quiet)
     elif args.command == "bench":
         _resolve(BENCHMARKS[args.benchmark][0])()
+    elif args.command == "nab-results":
+        from a2dl.anomaly.streaming import write_nab_results
+
+        print(f"wrote {write_nab_results(args.out)} files under {args.out}")
     return 0
 
 

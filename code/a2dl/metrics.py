@@ -18,6 +18,23 @@ from sklearn.metrics import (
 )
 
 
+def binary_summary(y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray) -> dict[str, float]:
+    """Accuracy, balanced accuracy, and the positive class's precision, recall, F1, ROC and
+    PR AUC: what every binary decision in the report is judged by."""
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y_true, y_pred, average="binary", pos_label=1, zero_division=0
+    )
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+        "roc_auc": float(roc_auc_score(y_true, score)),
+        "pr_auc": float(average_precision_score(y_true, score)),
+    }
+
+
 @dataclass(frozen=True)
 class ClassificationResult:
     """Predictions of one model on one split, with the metrics derived from them."""
@@ -36,29 +53,21 @@ class ClassificationResult:
     def summary(self, *, positive: int = 1) -> dict[str, float]:
         """Loss, accuracy and, for two classes, the positive class's precision/recall/F1/AUCs."""
         labels = list(range(self.classes))
-        metrics = {
-            "loss": log_loss(self.y_true, self.proba, labels=labels),
-            "accuracy": accuracy_score(self.y_true, self.y_pred),
-            "balanced_accuracy": balanced_accuracy_score(self.y_true, self.y_pred),
-        }
+        loss = {"loss": float(log_loss(self.y_true, self.proba, labels=labels))}
         if self.classes == 2:
-            precision, recall, f1, _ = precision_recall_fscore_support(
-                self.y_true, self.y_pred, average="binary", pos_label=positive, zero_division=0
-            )
-            score = self.proba[:, positive]
-            metrics |= {
-                "precision": precision,
-                "recall": recall,
-                "f1": f1,
-                "roc_auc": roc_auc_score(self.y_true == positive, score),
-                "pr_auc": average_precision_score(self.y_true == positive, score),
-            }
-        else:
-            precision, recall, f1, _ = precision_recall_fscore_support(
-                self.y_true, self.y_pred, average="macro", zero_division=0
-            )
-            metrics |= {"macro_precision": precision, "macro_recall": recall, "macro_f1": f1}
-        return {key: float(value) for key, value in metrics.items()}
+            y = (self.y_true == positive).astype(int)
+            predicted = (self.y_pred == positive).astype(int)
+            return loss | binary_summary(y, predicted, self.proba[:, positive])
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            self.y_true, self.y_pred, average="macro", zero_division=0
+        )
+        return loss | {
+            "accuracy": float(accuracy_score(self.y_true, self.y_pred)),
+            "balanced_accuracy": float(balanced_accuracy_score(self.y_true, self.y_pred)),
+            "macro_precision": float(precision),
+            "macro_recall": float(recall),
+            "macro_f1": float(f1),
+        }
 
     def confusion(self) -> np.ndarray:
         return confusion_matrix(self.y_true, self.y_pred, labels=list(range(self.classes)))

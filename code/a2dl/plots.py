@@ -178,3 +178,81 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> Figure:
     ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def plot_series_with_windows(series_list: list, *, columns: int = 2) -> Figure:
+    """Small multiples of NAB series with their labelled anomaly windows shaded."""
+    rows = -(-len(series_list) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(6.4, 1.6 * rows), squeeze=False)
+    for ax, series in zip(axes.flat, series_list, strict=False):
+        ax.plot(series.timestamps, series.values, lw=0.5, color="C0")
+        inside = series.labels.astype(int)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], inside, [0]])))
+        for start, stop in zip(edges[::2], edges[1::2], strict=True):
+            ax.axvspan(
+                series.timestamps.iloc[start],
+                series.timestamps.iloc[stop - 1],
+                color="C3",
+                alpha=0.25,
+                lw=0,
+            )
+        for boundary in (series.validation_start, series.test_start):
+            ax.axvline(series.timestamps.iloc[boundary], color="black", lw=0.6, ls=":")
+        ax.set_title(series.name, fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(3))
+    for ax in list(axes.flat)[len(series_list) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_inside_outside(frame: pd.DataFrame) -> Figure:
+    """Scaled values inside versus outside anomaly windows, per category (frame: category,
+    scaled, window)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    sns.boxplot(
+        frame,
+        x="scaled",
+        y="category",
+        hue="window",
+        fliersize=0.5,
+        linewidth=0.6,
+        ax=ax,
+        whis=(1, 99),
+    )
+    ax.set_xlabel("value scaled by the series' train median and inter-quartile range (clipped)")
+    ax.set_ylabel("")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.legend(title=None, fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_irregularity(per_series: pd.DataFrame) -> Figure:
+    """Share of sampling intervals that differ from each series' typical interval."""
+    ordered = per_series.sort_values("irregular intervals", ascending=False).head(15)
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    ax.barh(
+        ordered["category"] + "/" + ordered["series"], ordered["irregular intervals"], color="C1"
+    )
+    ax.invert_yaxis()
+    ax.set_xlabel("share of intervals that differ from the series' median interval")
+    ax.tick_params(axis="y", labelsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def plot_error_distributions(scores: np.ndarray, labels: np.ndarray, threshold: float) -> Figure:
+    """Relative reconstruction errors of normal and anomalous windows, with the threshold."""
+    fig, ax = plt.subplots(figsize=(6.4, 2.6))
+    bins = np.logspace(np.log10(max(scores.min(), 1e-3)), np.log10(scores.max()), 60)
+    ax.hist(scores[~labels], bins=bins, alpha=0.6, density=True, label="normal windows")
+    ax.hist(scores[labels], bins=bins, alpha=0.6, density=True, label="anomalous windows")
+    ax.axvline(threshold, color="black", lw=0.8, ls="--", label="threshold")
+    ax.set_xscale("log")
+    ax.set_xlabel("relative reconstruction error (test split)")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -215,3 +215,39 @@ def load_autoencoder(name: str) -> tuple[WindowAutoencoder, pd.DataFrame, dict]:
     weights, history_path = _paths(name)
     model, _, metadata = load_weights(weights, lambda c: build_autoencoder(name, c), config_type)
     return model, pd.DataFrame(load_history(history_path)), metadata
+
+
+ARCHITECTURE_NOTES = {
+    "dense": "Linear 64→32, ReLU, Linear 32→8 (code), Linear 8→32, ReLU, Linear 32→64",
+    "conv1d": "Conv1d 1→16 (k 7, stride 2), ReLU, Conv1d 16→32 (k 7, stride 2), ReLU, "
+    "Linear →8 (code), Linear, ReLU, ConvTranspose1d 32→16, ReLU, ConvTranspose1d 16→1",
+    "lstm": "LSTM 1→16 reads the window, Linear 16→8 (code) from its last state, the code "
+    "repeated 64 times feeds an LSTM 8→16, Linear 16→1 per step",
+    "vae": "Linear 64→32, ReLU, Linear 32→8 twice (mean, log-variance), sampled code, "
+    "Linear 8→32, ReLU, Linear 32→64; loss = MSE + 0.1·KL/64",
+}
+
+
+def architecture_table() -> pd.DataFrame:
+    """Each architecture's layers and activations, and its parameter count."""
+    configs = window_configs(AnomalyExperiment().window)
+    return pd.DataFrame(
+        {
+            "architecture": list(configs),
+            "layers": [ARCHITECTURE_NOTES[name] for name in configs],
+            "parameters": [
+                count_parameters(build_autoencoder(name, config))
+                for name, config in configs.items()
+            ],
+        }
+    )
+
+
+def detection_metrics(detection: Detection, split: str) -> dict[str, float]:
+    """Loss (mean reconstruction MSE) and the binary metrics of one split."""
+    from a2dl.metrics import binary_summary
+
+    windows = detection.windows[split]
+    return {"loss": float(detection.errors[split].mean())} | binary_summary(
+        windows.y.astype(int), detection.predicted(split).astype(int), detection.scores[split]
+    )

@@ -25,6 +25,17 @@ import numpy as np
 import pandas as pd
 
 PROBATION_PERCENT = 0.15
+# Standard-profile scores published on the scoreboard of NAB's README (github.com/numenta/NAB).
+PUBLISHED_STANDARD_SCORES = {
+    "ARTime": 74.9,
+    "Numenta HTM": 70.5,
+    "KNN-CAD": 58.0,
+    "Relative Entropy": 54.6,
+    "Random Cut Forest": 51.7,
+    "Windowed Gaussian": 39.6,
+    "Random": 11.0,
+    "Null": 0.0,
+}
 
 
 def scaled_sigmoid(position: float) -> float:

@@ -169,3 +169,53 @@ def load_streaming() -> tuple[StreamingDetectors, list[str]]:
         paths.weights_dir() / f"{WEIGHTS}.pt", StreamingDetectors, StreamingConfig
     )
     return detectors, metadata["files"]
+
+
+def nab_scoreboard() -> tuple[pd.DataFrame, list[np.ndarray]]:
+    """Our normalised NAB scores under each profile (and thresholds), from saved weights."""
+    from a2dl.anomaly.experiment import corpus
+    from a2dl.anomaly.nab_scoring import Profile, best_threshold, normalised, row_rewards
+    from a2dl.data import nab
+
+    detectors, names = load_streaming()
+    series = corpus()
+    if [s.name for s in series] != names:
+        raise ValueError("the streaming weights were trained on another list of NAB files")
+    scores = stream_scores(detectors, [s.values for s in series])
+    windows = nab.load_windows()
+    files = [row_rewards(s.timestamps, windows[s.name]) for s in series]
+    rows = []
+    for name, matrix in nab.load_profiles().items():
+        profile = Profile.from_cost_matrix(name, matrix)
+        threshold, raw = best_threshold(scores, files, profile)
+        rows.append(
+            {
+                "profile": name,
+                "threshold": threshold,
+                "raw": raw,
+                "score": normalised(raw, files, profile),
+            }
+        )
+    return pd.DataFrame(rows), scores
+
+
+def write_nab_results(out_dir, detector: str = "a2dlAutoencoder") -> int:
+    """Write every file's scores in NAB's results layout under ``out_dir``; return the count."""
+    from pathlib import Path
+
+    from a2dl.anomaly.experiment import corpus
+    from a2dl.anomaly.nab_scoring import nab_results_frame, results_path, row_rewards
+    from a2dl.data import nab
+
+    detectors, _ = load_streaming()
+    series = corpus()
+    scores = stream_scores(detectors, [s.values for s in series])
+    windows = nab.load_windows()
+    for s, score in zip(series, scores, strict=True):
+        target = Path(out_dir) / results_path(detector, s.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frame = nab_results_frame(
+            s.timestamps, s.values, score, row_rewards(s.timestamps, windows[s.name])
+        )
+        frame.to_csv(target, index=False)
+    return len(series)
