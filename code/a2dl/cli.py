@@ -84,6 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
         "results layout, so that NAB's own scorer can score them too.",
     )
     results.add_argument("--out", default="build/nab_results", help="output folder")
+
+    for kind, about in (
+        ("submission", "the course's final archive <names>_assignment2.zip"),
+        ("checkpoint", "the checkpoint archive <names>_assignment2_checkpoint.zip (Parts I-III)"),
+    ):
+        archive = commands.add_parser(kind, help=f"build {about} from the rendered report")
+        archive.add_argument(
+            "--names",
+            default=None,
+            help="ubit or ubit1_ubit2 (default: from the authors' e-mails in _quarto.yml)",
+        )
     return parser
 
 
@@ -95,6 +106,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             _resolve(EXPERIMENTS[name][0])(progress=not args.quiet)
     elif args.command == "bench":
         _resolve(BENCHMARKS[args.benchmark][0])()
+    elif args.command in ("submission", "checkpoint"):
+        from a2dl.report import ubit_names
+        from a2dl.submission import SubmissionError, build_archive
+
+        try:
+            target = build_archive(args.command, args.names or ubit_names())
+        except SubmissionError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote {target}")
     elif args.command == "nab-results":
         from a2dl.anomaly.streaming import write_nab_results
 

@@ -1,0 +1,141 @@
+"""The course's upload, built from the rendered report: ``make submission NAMES=ubit1_ubit2``.
+
+Everything is checked before anything is written, and the archive is written under a
+temporary name and renamed when complete, so a failed build never leaves a partial archive.
+Names follow the assignment's "ASSIGNMENT STEPS".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from a2dl import paths
+from a2dl.data.imdb import DATASET_PAGE
+from a2dl.notebook import ChapterExecutionError, execute_chapter, fill_inline_values
+
+NAMES_PATTERN = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)?$")
+REPORT_PDF = Path("_book") / "assignment2-report.pdf"
+
+
+class SubmissionError(RuntimeError):
+    """Something the course asks for is missing or stale; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class PartFiles:
+    """Where a part's chapter and best weights live, relative to the project root."""
+
+    number: int
+    chapter: Path
+    weights: Path
+
+
+def default_parts(root: Path) -> dict[str, list[PartFiles]]:
+    """The course's parts: Part II's best autoencoder and Part IV's Transformer."""
+    import json
+
+    selection = root / "weights" / "nab_selection.json"
+    best = json.loads(selection.read_text())["best"] if selection.is_file() else "missing"
+    part2 = PartFiles(2, Path("chapters/02-anomaly-detection.qmd"), Path(f"weights/nab_{best}.pt"))
+    part4 = PartFiles(
+        4, Path("chapters/04-sentiment-transformer.qmd"), Path("weights/imdb_transformer.pt")
+    )
+    return {"submission": [part2, part4], "checkpoint": [part2]}
+
+
+def check_names(names: str) -> str:
+    if not NAMES_PATTERN.match(names or ""):
+        raise SubmissionError(
+            f"NAMES={names!r} is not valid: use your UBIT name, or two joined by an underscore, "
+            "in lowercase letters and digits, e.g. make submission NAMES=avereshc_atharvap"
+        )
+    return names
+
+
+def check_report(root: Path, parts: list[PartFiles]) -> Path:
+    """The rendered PDF exists and is newer than every chapter, the book config and weights."""
+    pdf = root / REPORT_PDF
+    if not pdf.is_file():
+        raise SubmissionError(
+            f"{REPORT_PDF} does not exist: render the report first (make report)."
+        )
+    sources = [root / "_quarto.yml", *(root / "chapters").glob("*.qmd"), root / "index.qmd"]
+    sources += [root / part.weights for part in parts]
+    stale = [s for s in sources if s.is_file() and s.stat().st_mtime > pdf.stat().st_mtime]
+    if stale:
+        names = ", ".join(str(s.relative_to(root)) for s in stale)
+        raise SubmissionError(
+            f"{REPORT_PDF} is older than {names}: render the report again (make report)."
+        )
+    return pdf
+
+
+def check_parts(root: Path, parts: list[PartFiles]) -> None:
+    for part in parts:
+        for needed in (part.chapter, part.weights):
+            if not (root / needed).is_file():
+                raise SubmissionError(
+                    f"Part {part.number} needs {needed}, which does not exist: "
+                    + (
+                        "train it (python -m a2dl train --help)."
+                        if needed.suffix == ".pt"
+                        else "restore the chapter."
+                    )
+                )
+
+
+def executed_notebook(chapter: Path) -> nbformat.NotebookNode:
+    """The chapter executed by the chapter test's executor, inline values written into prose."""
+    try:
+        return fill_inline_values(execute_chapter(chapter))
+    except ChapterExecutionError as error:
+        raise SubmissionError(
+            f"A cell of {chapter.name} raised, so its notebook would be "
+            f"incomplete; fix the chapter first.\n{error}"
+        ) from error
+
+
+def build_archive(
+    kind: str,
+    names: str,
+    *,
+    root: Path | None = None,
+    out_dir: Path | None = None,
+    parts: list[PartFiles] | None = None,
+) -> Path:
+    """Check everything, then write ``<names>_assignment2[_checkpoint].zip`` atomically."""
+    root = root or paths.repo_root()
+    names = check_names(names)
+    parts = parts if parts is not None else default_parts(root)[kind]
+    check_parts(root, parts)
+    pdf = check_report(root, parts)
+    members: dict[str, bytes] = {f"{names}_assignment2_report.pdf": pdf.read_bytes()}
+    for part in parts:
+        notebook = executed_notebook(root / part.chapter)
+        members[f"{names}_assignment2_part_{part.number}.ipynb"] = nbformat.writes(
+            notebook
+        ).encode()
+        members[f"{names}_assignment2_part_{part.number}.pt"] = (root / part.weights).read_bytes()
+    if kind == "submission":
+        members["dataset_assignment2_part4.txt"] = f"{DATASET_PAGE}\n".encode()
+    suffix = "_checkpoint" if kind == "checkpoint" else ""
+    target = (out_dir or root) / f"{names}_assignment2{suffix}.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, payload in members.items():
+                archive.writestr(name, payload)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target

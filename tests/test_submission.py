@@ -1,0 +1,117 @@
+"""The submission archive from small fixtures: exact listing, executed notebooks, no data,
+and each check failing with its message and no partial archive."""
+
+from __future__ import annotations
+
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from a2dl.submission import PartFiles, SubmissionError, build_archive
+
+CHAPTER = (
+    "# Part\n\n```{python}\nvalue = 6 * 7\nprint(value)\n```\n\nThe answer is `{python} value`.\n"
+)
+
+
+def _project(tmp_path: Path, chapter: str = CHAPTER) -> tuple[Path, list[PartFiles]]:
+    root = tmp_path / "project"
+    (root / "chapters").mkdir(parents=True)
+    (root / "weights").mkdir()
+    (root / "_quarto.yml").write_text("book: {}\n")
+    parts = []
+    for number in (2, 4):
+        (root / "chapters" / f"0{number}.qmd").write_text(chapter)
+        (root / "weights" / f"part{number}.pt").write_bytes(b"weights")
+        parts.append(
+            PartFiles(number, Path(f"chapters/0{number}.qmd"), Path(f"weights/part{number}.pt"))
+        )
+    (root / "_book").mkdir()
+    pdf = root / "_book" / "assignment2-report.pdf"
+    pdf.write_bytes(b"%PDF-1.7 report")
+    later = time.time() + 5
+    os.utime(pdf, (later, later))
+    return root, parts
+
+
+def _archives(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".zip" in p.name)
+
+
+def test_submission_archive_has_exactly_the_course_files(tmp_path):
+    root, parts = _project(tmp_path)
+    target = build_archive(
+        "submission", "abc_xyz9", root=root, out_dir=tmp_path / "out", parts=parts
+    )
+    assert target.name == "abc_xyz9_assignment2.zip"
+    with zipfile.ZipFile(target) as archive:
+        assert sorted(archive.namelist()) == [
+            "abc_xyz9_assignment2_part_2.ipynb",
+            "abc_xyz9_assignment2_part_2.pt",
+            "abc_xyz9_assignment2_part_4.ipynb",
+            "abc_xyz9_assignment2_part_4.pt",
+            "abc_xyz9_assignment2_report.pdf",
+            "dataset_assignment2_part4.txt",
+        ]
+        notebook = nbformat.reads(archive.read("abc_xyz9_assignment2_part_2.ipynb"), as_version=4)
+        assert "ai.stanford.edu" in archive.read("dataset_assignment2_part4.txt").decode()
+        assert not [
+            n for n in archive.namelist() if n.endswith((".csv", ".txt")) and "dataset" not in n
+        ]
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert any("42" in o.get("text", "") for o in outputs), "the notebook carries its outputs"
+    assert "The answer is 42." in notebook.cells[-1].source
+
+
+def test_checkpoint_archive_holds_parts_one_to_three(tmp_path):
+    root, parts = _project(tmp_path)
+    target = build_archive("checkpoint", "abc", root=root, out_dir=tmp_path, parts=parts[:1])
+    with zipfile.ZipFile(target) as archive:
+        assert sorted(archive.namelist()) == [
+            "abc_assignment2_part_2.ipynb",
+            "abc_assignment2_part_2.pt",
+            "abc_assignment2_report.pdf",
+        ]
+    assert target.name == "abc_assignment2_checkpoint.zip"
+
+
+@pytest.mark.parametrize("names", ["", "ABC", "a_b_c", "abc-def", "abc_"])
+def test_bad_names_are_refused(tmp_path, names):
+    root, parts = _project(tmp_path)
+    with pytest.raises(SubmissionError, match="lowercase letters and digits"):
+        build_archive("submission", names, root=root, out_dir=tmp_path, parts=parts)
+    assert _archives(tmp_path) == []
+
+
+def test_missing_or_stale_pdf_is_refused(tmp_path):
+    root, parts = _project(tmp_path)
+    chapter = root / "chapters" / "02.qmd"
+    later = time.time() + 60
+    os.utime(chapter, (later, later))
+    with pytest.raises(
+        SubmissionError, match=r"older than chapters/02.qmd: render the report again"
+    ):
+        build_archive("submission", "abc", root=root, out_dir=tmp_path, parts=parts)
+    (root / "_book" / "assignment2-report.pdf").unlink()
+    with pytest.raises(SubmissionError, match="does not exist: render the report first"):
+        build_archive("submission", "abc", root=root, out_dir=tmp_path, parts=parts)
+    assert _archives(tmp_path) == []
+
+
+def test_missing_weights_are_refused(tmp_path):
+    root, parts = _project(tmp_path)
+    (root / "weights" / "part4.pt").unlink()
+    with pytest.raises(SubmissionError, match=r"Part 4 needs weights/part4.pt.*train it"):
+        build_archive("submission", "abc", root=root, out_dir=tmp_path, parts=parts)
+    assert _archives(tmp_path) == []
+
+
+def test_a_raising_cell_stops_the_build_without_a_partial_archive(tmp_path):
+    root, parts = _project(tmp_path, chapter="```{python}\nraise RuntimeError('boom')\n```\n")
+    with pytest.raises(SubmissionError, match=r"(?s)A cell of 02.qmd raised.*boom"):
+        build_archive("submission", "abc", root=root, out_dir=tmp_path, parts=parts)
+    assert _archives(tmp_path) == []
