@@ -54,6 +54,14 @@ def manufacturing_config() -> DenseAutoencoderConfig:
     )
 
 
+def dense_layers(widths: tuple[int, ...], activation: str = "relu") -> list[nn.Module]:
+    """Linear layers through ``widths``, each followed by ``activation``."""
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
+        layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
+    return layers
+
+
 class WindowAutoencoder(nn.Module):
     """Shared behaviour: the loss is the mean squared reconstruction error."""
 
@@ -70,19 +78,16 @@ class DenseAutoencoder(WindowAutoencoder):
     def __init__(self, config: DenseAutoencoderConfig) -> None:
         super().__init__()
         self.config = config
-        act = ACTIVATIONS[config.activation]
         widths = (config.input_dim, *config.hidden)
-        encoder: list[nn.Module] = []
-        for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
-            encoder += [nn.Linear(n_in, n_out), act()]
-        encoder.append(nn.Linear(widths[-1], config.latent_dim))
-        decoder: list[nn.Module] = []
         back = (config.latent_dim, *reversed(config.hidden))
-        for n_in, n_out in zip(back[:-1], back[1:], strict=True):
-            decoder += [nn.Linear(n_in, n_out), act()]
-        decoder += [nn.Linear(back[-1], config.input_dim), ACTIVATIONS[config.output_activation]()]
-        self.encoder = nn.Sequential(*encoder)
-        self.decoder = nn.Sequential(*decoder)
+        self.encoder = nn.Sequential(
+            *dense_layers(widths, config.activation), nn.Linear(widths[-1], config.latent_dim)
+        )
+        self.decoder = nn.Sequential(
+            *dense_layers(back, config.activation),
+            nn.Linear(back[-1], config.input_dim),
+            ACTIVATIONS[config.output_activation](),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))
@@ -175,17 +180,11 @@ class VariationalAutoencoder(WindowAutoencoder):
         super().__init__()
         self.config = config
         widths = (config.window, *config.hidden)
-        layers: list[nn.Module] = []
-        for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
-            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-        self.encoder = nn.Sequential(*layers)
+        back = (config.latent_dim, *reversed(config.hidden))
+        self.encoder = nn.Sequential(*dense_layers(widths))
         self.mean = nn.Linear(widths[-1], config.latent_dim)
         self.log_variance = nn.Linear(widths[-1], config.latent_dim)
-        back = (config.latent_dim, *reversed(config.hidden))
-        layers = []
-        for n_in, n_out in zip(back[:-1], back[1:], strict=True):
-            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-        self.decoder = nn.Sequential(*layers, nn.Linear(back[-1], config.window))
+        self.decoder = nn.Sequential(*dense_layers(back), nn.Linear(back[-1], config.window))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The reconstruction from the mean code: deterministic, used for scoring."""
