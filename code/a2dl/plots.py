@@ -45,7 +45,7 @@ def plot_attention_map(
 ) -> Figure:
     """Attention weights (queries × tokens) as a heat map with the tokens on the x axis."""
     weights = np.atleast_2d(weights)
-    height = 0.9 + 0.28 * weights.shape[0]
+    height = min(0.9 + 0.2 * weights.shape[0], 6.4)
     fig, ax = plt.subplots(figsize=(6.4, height))
     sns.heatmap(
         weights,
@@ -56,6 +56,8 @@ def plot_attention_map(
         yticklabels=queries or False,
     )
     ax.set_xticklabels(tokens, rotation=90, fontsize=6)
+    if queries:
+        ax.set_yticklabels(queries, rotation=0, fontsize=6)
     ax.set_title(title)
     fig.tight_layout()
     return fig
