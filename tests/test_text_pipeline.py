@@ -164,3 +164,14 @@ def test_a_few_seconds_of_training_reduce_the_loss():
         progress=False,
     )
     assert min(r["val_loss"] for r in history) < 0.5 * before
+
+
+def test_attention_maps_are_distributions_that_ignore_padding():
+    from a2dl.text.model import attention_weights
+
+    model = SentimentTransformer(_tiny_config()).eval()
+    tokens = torch.cat([torch.randint(2, 50, (1, 6)), torch.zeros(1, 3, dtype=torch.long)], dim=1)
+    maps = attention_weights(model, tokens)
+    assert maps["decoder"].shape == (2, 1, 9) and maps["encoder"].shape == (2, 9, 9)
+    torch.testing.assert_close(maps["decoder"].sum(-1), torch.ones(2, 1))
+    assert torch.all(maps["decoder"][..., 6:] == 0) and torch.all(maps["encoder"][..., 6:] == 0)
