@@ -29,3 +29,17 @@ def test_chapter_executes(chapter):
         if output.get("output_type") == "error"
     ]
     assert not errors
+    for cell in notebook.cells:
+        label = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cell.source.splitlines()
+                if line.startswith("#| label:")
+            ),
+            "",
+        )
+        if cell.cell_type == "code" and label.startswith("fig-"):
+            images = [
+                o for o in cell.outputs if {"image/png", "image/svg+xml"} & set(o.get("data", {}))
+            ]
+            assert len(images) == 1, f"{chapter.name}: {label} shows {len(images)} images, not 1"

@@ -1,20 +1,23 @@
 """Every figure of the report comes from a function here that returns a matplotlib Figure.
 
 Chapters only call these; the look is set once by :func:`a2dl.report.plotting_style`.
+Figures are built without pyplot, so that no global figure is left open: a chapter cell that
+returns one displays it exactly once (pyplot's inline backend would show it a second time).
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def plot_saturation(frame: pd.DataFrame) -> Figure:
     """Attention entropy and softmax-gradient size against d_k, with and without scaling."""
-    fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.7), sharex=True)
+    fig = Figure(figsize=(6.4, 2.7))
+    axes = fig.subplots(1, 2, sharex=True)
     panels = (
         ("entropy", "normalised entropy of the weights\n(1 = uniform, 0 = one-hot)"),
         ("jacobian_norm", "size of the softmax gradient\n‖diag(a) − aaᵀ‖_F"),
@@ -46,7 +49,8 @@ def plot_attention_map(
     """Attention weights (queries × tokens) as a heat map with the tokens on the x axis."""
     weights = np.atleast_2d(weights)
     height = min(0.9 + 0.2 * weights.shape[0], 6.4)
-    fig, ax = plt.subplots(figsize=(6.4, height))
+    fig = Figure(figsize=(6.4, height))
+    ax = fig.subplots()
     sns.heatmap(
         weights,
         ax=ax,
@@ -65,7 +69,8 @@ def plot_attention_map(
 
 def plot_length_distribution(words: pd.Series, labels: pd.Series, *, cut: int = 1000) -> Figure:
     """Review length in words, per class, on a shared axis."""
-    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    fig = Figure(figsize=(6.4, 2.8))
+    ax = fig.subplots()
     frame = pd.DataFrame(
         {"words": words.clip(upper=cut), "class": labels.map({0: "negative", 1: "positive"})}
     )
@@ -79,7 +84,8 @@ def plot_length_distribution(words: pd.Series, labels: pd.Series, *, cut: int = 
 def plot_zipf(counts: pd.Series, *, vocabulary_size: int | None = None) -> Figure:
     """Token frequency against rank on log–log axes, with the vocabulary cut-off marked."""
     ranked = np.sort(counts.to_numpy())[::-1]
-    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    fig = Figure(figsize=(6.4, 2.8))
+    ax = fig.subplots()
     ranks = np.arange(1, len(ranked) + 1)
     ax.loglog(ranks, ranked, lw=1.2)
     ax.loglog(ranks, ranked[0] / ranks, ls="--", lw=0.8, color="grey", label="Zipf: f ∝ 1/rank")
@@ -96,7 +102,8 @@ def plot_zipf(counts: pd.Series, *, vocabulary_size: int | None = None) -> Figur
 
 def plot_polar_words(table: pd.DataFrame) -> Figure:
     """Horizontal bars of log-odds: negative words to the left, positive to the right."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.subplots()
     colours = np.where(table["log_odds"] > 0, "C2", "C3")
     ax.barh(table["word"], table["log_odds"], color=colours)
     ax.axvline(0, color="black", lw=0.6)
@@ -113,7 +120,8 @@ def plot_training_curves(
     best_epochs: dict[str, int] | None = None,
 ) -> Figure:
     """Training and validation curves per epoch: one panel per metric, one colour per model."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(6.4, 2.8), squeeze=False)
+    fig = Figure(figsize=(6.4, 2.8))
+    axes = fig.subplots(1, len(metrics), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
         for i, (name, history) in enumerate(histories.items()):
             label = f"{name}: " if len(histories) > 1 else ""
@@ -142,7 +150,8 @@ def plot_training_curves(
 
 def plot_confusion(matrix: np.ndarray, labels: list[str], *, title: str = "") -> Figure:
     """Counts with the share of each true class in brackets."""
-    fig, ax = plt.subplots(figsize=(3.4, 3.0))
+    fig = Figure(figsize=(3.4, 3.0))
+    ax = fig.subplots()
     shares = matrix / matrix.sum(axis=1, keepdims=True)
     annotations = np.array(
         [
@@ -171,7 +180,8 @@ def plot_confusion(matrix: np.ndarray, labels: list[str], *, title: str = "") ->
 
 def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> Figure:
     """ROC curves: name -> (false-positive rates, true-positive rates, AUC)."""
-    fig, ax = plt.subplots(figsize=(3.6, 3.4))
+    fig = Figure(figsize=(3.6, 3.4))
+    ax = fig.subplots()
     for name, (fpr, tpr, auc) in curves.items():
         ax.plot(fpr, tpr, label=f"{name} (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=0.8)
@@ -185,7 +195,8 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> Figure:
 def plot_series_with_windows(series_list: list, *, columns: int = 2) -> Figure:
     """Small multiples of NAB series with their labelled anomaly windows shaded."""
     rows = -(-len(series_list) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(6.4, 1.6 * rows), squeeze=False)
+    fig = Figure(figsize=(6.4, 1.6 * rows))
+    axes = fig.subplots(rows, columns, squeeze=False)
     for ax, series in zip(axes.flat, series_list, strict=False):
         ax.plot(series.timestamps, series.values, lw=0.5, color="C0")
         inside = series.labels.astype(int)
@@ -202,7 +213,7 @@ def plot_series_with_windows(series_list: list, *, columns: int = 2) -> Figure:
             ax.axvline(series.timestamps.iloc[boundary], color="black", lw=0.6, ls=":")
         ax.set_title(series.name, fontsize=7)
         ax.tick_params(labelsize=6)
-        ax.xaxis.set_major_locator(plt.MaxNLocator(3))
+        ax.xaxis.set_major_locator(MaxNLocator(3))
     for ax in list(axes.flat)[len(series_list) :]:
         ax.set_visible(False)
     fig.tight_layout()
@@ -212,7 +223,8 @@ def plot_series_with_windows(series_list: list, *, columns: int = 2) -> Figure:
 def plot_inside_outside(frame: pd.DataFrame) -> Figure:
     """Scaled values inside versus outside anomaly windows, per category (frame: category,
     scaled, window)."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    fig = Figure(figsize=(6.4, 3.0))
+    ax = fig.subplots()
     sns.boxplot(
         frame,
         x="scaled",
@@ -234,7 +246,8 @@ def plot_inside_outside(frame: pd.DataFrame) -> Figure:
 def plot_irregularity(per_series: pd.DataFrame) -> Figure:
     """Share of sampling intervals that differ from each series' typical interval."""
     ordered = per_series.sort_values("irregular intervals", ascending=False).head(15)
-    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    fig = Figure(figsize=(6.4, 2.8))
+    ax = fig.subplots()
     ax.barh(
         ordered["category"] + "/" + ordered["series"], ordered["irregular intervals"], color="C1"
     )
@@ -247,7 +260,8 @@ def plot_irregularity(per_series: pd.DataFrame) -> Figure:
 
 def plot_error_distributions(scores: np.ndarray, labels: np.ndarray, threshold: float) -> Figure:
     """Relative reconstruction errors of normal and anomalous windows, with the threshold."""
-    fig, ax = plt.subplots(figsize=(6.4, 2.6))
+    fig = Figure(figsize=(6.4, 2.6))
+    ax = fig.subplots()
     bins = np.logspace(np.log10(max(scores.min(), 1e-3)), np.log10(scores.max()), 60)
     ax.hist(scores[~labels], bins=bins, alpha=0.6, density=True, label="normal windows")
     ax.hist(scores[labels], bins=bins, alpha=0.6, density=True, label="anomalous windows")

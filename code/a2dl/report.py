@@ -72,6 +72,21 @@ def plotting_style() -> None:
     )
 
 
+def inline_figures() -> None:
+    """Inside a Jupyter kernel, display returned Figures inline, as Quarto's kernel setup does.
+
+    The chapter test runs the chapters in a plain kernel; this makes it display figures the
+    way the rendered report does, so that the test can check each figure appears once.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "kernel"):
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def setup_chapter(seed: int = DEFAULT_SEED, threads: int | None = None) -> ChapterContext:
     """Seed, style and locate: the hidden first cell of every chapter calls this.
 
@@ -81,6 +96,7 @@ def setup_chapter(seed: int = DEFAULT_SEED, threads: int | None = None) -> Chapt
     root = paths.repo_root()
     os.chdir(root)
     seed_everything(seed)
+    inline_figures()
     plotting_style()
     if threads is not None:
         torch.set_num_threads(threads)
