@@ -48,7 +48,7 @@ def plot_attention_map(
 ) -> Figure:
     """Attention weights (queries × tokens) as a heat map with the tokens on the x axis."""
     weights = np.atleast_2d(weights)
-    height = min(0.9 + 0.2 * weights.shape[0], 6.4)
+    height = min(max(2.2, 0.9 + 0.2 * weights.shape[0]), 6.4)
     fig = Figure(figsize=(6.4, height))
     ax = fig.subplots()
     sns.heatmap(
