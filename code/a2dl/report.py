@@ -43,7 +43,7 @@ def ubit_names() -> str:
 
 def markdown_table(frame: pd.DataFrame, *, index: bool = False, floatfmt: str = ",.3f") -> Markdown:
     """A frame as a Markdown table, which Quarto turns into a numbered Typst table."""
-    return Markdown(frame.to_markdown(index=index, floatfmt=floatfmt, intfmt=","))
+    return Markdown(frame.to_markdown(index=index, floatfmt=floatfmt, intfmt=",", missingval="—"))
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
