@@ -49,6 +49,7 @@ format: $(VENV)/.dev  ## apply ruff's formatting and safe fixes
 
 weights: $(VENV)/.dev  ## retrain every shipped model (long: see README)
 	$(PY) -m a2dl train all
+	$(PY) -m a2dl bench vision
 
 submission: $(VENV)/.dev  ## course archive: make submission NAMES=ubit1_ubit2
 	$(PY) -m a2dl submission $(if $(NAMES),--names $(NAMES))

@@ -3,6 +3,7 @@ and each check failing with its message and no partial archive."""
 
 from __future__ import annotations
 
+import io
 import os
 import time
 import zipfile
@@ -11,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from a2dl.submission import PartFiles, SubmissionError, build_archive
+from a2dl.submission import BonusFiles, PartFiles, SubmissionError, build_archive
 
 CHAPTER = (
     "# Part\n\n```{python}\nvalue = 6 * 7\nprint(value)\n```\n\nThe answer is `{python} value`.\n"
@@ -114,4 +115,46 @@ def test_a_raising_cell_stops_the_build_without_a_partial_archive(tmp_path):
     root, parts = _project(tmp_path, chapter="```{python}\nraise RuntimeError('boom')\n```\n")
     with pytest.raises(SubmissionError, match=r"(?s)A cell of 02.qmd raised.*boom"):
         build_archive("submission", "abc", root=root, out_dir=tmp_path, parts=parts)
+    assert _archives(tmp_path) == []
+
+
+def _bonus(root: Path) -> BonusFiles:
+    (root / "chapters" / "05.qmd").write_text(CHAPTER)
+    (root / "weights" / "cifar10_vit.pt").write_bytes(b"vit weights")
+    (root / "code" / "pkg").mkdir(parents=True)
+    (root / "code" / "pkg" / "model.py").write_text("WIDTH = 128\n")
+    (root / "code" / "pkg" / "notes.md").write_text("not code")
+    (root / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")
+    return BonusFiles(
+        Path("chapters/05.qmd"),
+        (Path("weights/cifar10_vit.pt"),),
+        code=(Path("pyproject.toml"), Path("code/pkg")),
+    )
+
+
+def test_the_bonus_is_its_own_zip_inside_the_submission(tmp_path):
+    root, parts = _project(tmp_path)
+    bonus = _bonus(root)
+    target = build_archive(
+        "submission", "abc", root=root, out_dir=tmp_path, parts=parts, bonus=bonus
+    )
+    with zipfile.ZipFile(target) as archive:
+        assert "abc_assignment2_bonus.zip" in archive.namelist()
+        inner = zipfile.ZipFile(io.BytesIO(archive.read("abc_assignment2_bonus.zip")))
+    assert sorted(inner.namelist()) == [
+        "abc_assignment2_bonus.ipynb",
+        "code/pkg/model.py",
+        "pyproject.toml",
+        "weights/cifar10_vit.pt",
+    ]
+    notebook = nbformat.reads(inner.read("abc_assignment2_bonus.ipynb"), as_version=4)
+    assert "The answer is 42." in notebook.cells[-1].source
+
+
+def test_missing_bonus_weights_are_refused_without_a_partial_archive(tmp_path):
+    root, parts = _project(tmp_path)
+    bonus = _bonus(root)
+    (root / "weights" / "cifar10_vit.pt").unlink()
+    with pytest.raises(SubmissionError, match=r"bonus needs weights/cifar10_vit.pt.*train"):
+        build_archive("submission", "abc", root=root, out_dir=tmp_path, parts=parts, bonus=bonus)
     assert _archives(tmp_path) == []

@@ -6,11 +6,13 @@ Chapters never train; this is where weights and histories under ``weights/`` com
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-# name -> ("module:function", what it does). Imported only when run, so --help stays fast.
+# name -> ("module:function[:argument]", what it does). Imported only when run, so --help
+# stays fast; an argument after a second colon is passed to the function first.
 EXPERIMENTS: dict[str, tuple[str, str]] = {
     "anomaly": (
         "a2dl.anomaly.experiment:train_all",
@@ -32,24 +34,41 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "a2dl.text.experiment:ablate",
         "Part IV ablation: four variants of the recipe (about 1.5 h; needs `sentiment` first)",
     ),
+    **{
+        f"vision-{name}": (
+            f"a2dl.vision.experiment:train_and_save:{name}",
+            f"Bonus: {title} on CIFAR-10 (at most 20 min on 2 CPU cores)",
+        )
+        for name, title in (
+            ("vit", "Vision Transformer"),
+            ("vgg", "VGG-11"),
+            ("resnet", "ResNet-20"),
+            ("efficientnet", "EfficientNet-B0"),
+        )
+    },
 }
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "sentiment": (
         "a2dl.text.bench:benchmark",
         "Part IV Transformer: tokens per second and seconds per epoch, training and inference",
     ),
+    "vision": (
+        "a2dl.vision.cost:benchmark",
+        "Bonus: inference images per second of the four saved models (writes weights/)",
+    ),
 }
 
 
 def _resolve(target: str) -> Callable[..., object]:
-    module, function = target.split(":")
-    return getattr(importlib.import_module(module), function)
+    module, function, *arguments = target.split(":")
+    resolved = getattr(importlib.import_module(module), function)
+    return functools.partial(resolved, *arguments) if arguments else resolved
 
 
 def _listing(entries: dict[str, tuple[str, str]]) -> str:
     if not entries:
         return "  (none yet)"
-    return "\n".join(f"  {name:<14} {about}" for name, (_, about) in entries.items())
+    return "\n".join(f"  {name:<19} {about}" for name, (_, about) in entries.items())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,10 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train",
         help="train an experiment and write weights/<name>.pt and its history",
-        description="Experiments:\n" + _listing(EXPERIMENTS) + "\n  all            every one",
+        description="Experiments:\n"
+        + _listing(EXPERIMENTS)
+        + f"\n  {'vision':<19} the four bonus models, one after another (about 70 min)"
+        + f"\n  {'all':<19} every one",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("experiment", choices=[*EXPERIMENTS, "all"], metavar="EXPERIMENT")
+    train.add_argument("experiment", choices=[*EXPERIMENTS, "vision", "all"], metavar="EXPERIMENT")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
 
     bench = commands.add_parser(
@@ -101,7 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "train":
-        names = list(EXPERIMENTS) if args.experiment == "all" else [args.experiment]
+        groups = {
+            "all": list(EXPERIMENTS),
+            "vision": [name for name in EXPERIMENTS if name.startswith("vision-")],
+        }
+        names = groups.get(args.experiment, [args.experiment])
         for name in names:
             _resolve(EXPERIMENTS[name][0])(progress=not args.quiet)
     elif args.command == "bench":

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 
@@ -119,43 +120,52 @@ def plot_training_curves(
     metrics: tuple[str, ...] = ("loss", "accuracy"),
     best_epochs: dict[str, int] | None = None,
 ) -> Figure:
-    """Training and validation curves per epoch: one panel per metric, one colour per model."""
-    fig = Figure(figsize=(6.4, 2.8))
+    """Training (dashed) and validation (solid) curves per epoch: one panel per metric, one
+    colour per model; with several models the legend goes below the panels."""
+    fig = Figure(figsize=(6.4, 2.8 if len(histories) == 1 else 3.3))
     axes = fig.subplots(1, len(metrics), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
         for i, (name, history) in enumerate(histories.items()):
-            label = f"{name}: " if len(histories) > 1 else ""
-            ax.plot(
-                history["epoch"],
-                history[f"train_{metric}"],
-                color=f"C{i}",
-                ls="--",
-                label=f"{label}training",
-            )
-            ax.plot(
-                history["epoch"],
-                history[f"val_{metric}"],
-                color=f"C{i}",
-                ls="-",
-                label=f"{label}validation",
-            )
+            for split, style in (("train", "--"), ("val", "-")):
+                ax.plot(history["epoch"], history[f"{split}_{metric}"], color=f"C{i}", ls=style)
             if best_epochs and name in best_epochs:
                 ax.axvline(best_epochs[name], color=f"C{i}", lw=0.6, ls=":")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
-    axes[0][0].legend(fontsize=6)
-    fig.tight_layout()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    styles = [
+        Line2D([], [], color="grey", ls="--", label="training"),
+        Line2D([], [], color="grey", ls="-", label="validation"),
+    ]
+    if len(histories) == 1:
+        axes[0][0].legend(handles=styles, fontsize=6)
+        fig.tight_layout()
+        return fig
+    models = [Line2D([], [], color=f"C{i}", label=name) for i, name in enumerate(histories)]
+    fig.legend(
+        handles=models + styles,
+        loc="lower center",
+        ncol=min(6, len(models) + 2),
+        fontsize=6,
+        frameon=False,
+    )
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
 def plot_confusion(matrix: np.ndarray, labels: list[str], *, title: str = "") -> Figure:
-    """Counts with the share of each true class in brackets."""
-    fig = Figure(figsize=(3.4, 3.0))
+    """Counts with the share of each true class in brackets; with many classes, the share of
+    each true class alone (in per cent), so that the cells stay legible."""
+    many = len(labels) > 4
+    fig = Figure(figsize=(5.6, 4.8) if many else (3.4, 3.0))
     ax = fig.subplots()
     shares = matrix / matrix.sum(axis=1, keepdims=True)
     annotations = np.array(
         [
-            [f"{count:,}\n({share:.1%})" for count, share in zip(row, srow, strict=True)]
+            [
+                f"{share * 100:.0f}" if many else f"{count:,}\n({share:.1%})"
+                for count, share in zip(row, srow, strict=True)
+            ]
             for row, srow in zip(matrix, shares, strict=True)
         ]
     )
@@ -270,5 +280,46 @@ def plot_error_distributions(scores: np.ndarray, labels: np.ndarray, threshold: 
     ax.set_xlabel("relative reconstruction error (test split)")
     ax.set_ylabel("density")
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_position_similarity(embeddings: np.ndarray, side: int) -> Figure:
+    """For each patch position (one small map per position, laid out as in the image), the
+    cosine similarity of its learned position embedding to every other position's."""
+    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    similarity = unit @ unit.T
+    fig = Figure(figsize=(4.2, 4.4))
+    axes = fig.subplots(side, side)
+    for index, ax in enumerate(axes.flat):
+        image = ax.imshow(similarity[index].reshape(side, side), cmap="viridis", vmin=-1, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.subplots_adjust(left=0.02, right=0.86, top=0.98, bottom=0.02, wspace=0.08, hspace=0.08)
+    bar = fig.add_axes((0.89, 0.2, 0.025, 0.6))
+    fig.colorbar(image, cax=bar, label="cosine similarity")
+    return fig
+
+
+def plot_cost_accuracy(table: pd.DataFrame) -> Figure:
+    """Test accuracy against training minutes and against inference speed, one point per model."""
+    fig = Figure(figsize=(6.4, 2.6))
+    axes = fig.subplots(1, 2, sharey=True)
+    panels = (
+        ("train_minutes", "training time (min, 2 CPU threads)"),
+        ("images_per_second", "inference (images/s, 2 CPU threads)"),
+    )
+    for ax, (column, label) in zip(axes, panels, strict=True):
+        for i, row in enumerate(table.itertuples()):
+            ax.scatter(getattr(row, column), row.test_accuracy * 100, color=f"C{i}", s=30)
+            ax.annotate(
+                row.model,
+                (getattr(row, column), row.test_accuracy * 100),
+                textcoords="offset points",
+                xytext=(5, 3),
+                fontsize=7,
+            )
+        ax.set_xlabel(label)
+    axes[0].set_ylabel("test accuracy (%)")
     fig.tight_layout()
     return fig

@@ -41,8 +41,12 @@ def ubit_names() -> str:
     return "_".join(author["email"].split("@")[0] for author in authors())
 
 
-def markdown_table(frame: pd.DataFrame, *, index: bool = False, floatfmt: str = ",.3f") -> Markdown:
-    """A frame as a Markdown table, which Quarto turns into a numbered Typst table."""
+def markdown_table(
+    frame: pd.DataFrame, *, index: bool = False, floatfmt: str | tuple[str, ...] = ",.3f"
+) -> Markdown:
+    """A frame as a Markdown table, which Quarto turns into a numbered Typst table.
+
+    ``floatfmt`` is one format for every column or a tuple with one per column."""
     return Markdown(frame.to_markdown(index=index, floatfmt=floatfmt, intfmt=",", missingval="—"))
 
 

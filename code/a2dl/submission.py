@@ -7,6 +7,7 @@ Names follow the assignment's "ASSIGNMENT STEPS".
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
@@ -37,6 +38,25 @@ class PartFiles:
     weights: Path
 
 
+@dataclass(frozen=True)
+class BonusFiles:
+    """The bonus archive's sources: its chapter (shipped as an executed notebook), the weights
+    and histories it reads, and the package code the notebook imports."""
+
+    chapter: Path
+    weights: tuple[Path, ...]
+    code: tuple[Path, ...] = (Path("pyproject.toml"), Path("code/a2dl"))
+
+
+def default_bonus(root: Path) -> BonusFiles:
+    from a2dl.vision import registry
+
+    weights = [Path(f"weights/cifar10_{name}.pt") for name in registry.MODELS]
+    weights += [Path(f"weights/cifar10_{name}.history.json") for name in registry.MODELS]
+    weights.append(Path("weights/cifar10_speed.json"))
+    return BonusFiles(Path("chapters/05-bonus-vision.qmd"), tuple(weights))
+
+
 def default_parts(root: Path) -> dict[str, list[PartFiles]]:
     """The course's parts: Part II's best autoencoder and Part IV's Transformer."""
     import json
@@ -59,7 +79,7 @@ def check_names(names: str) -> str:
     return names
 
 
-def check_report(root: Path, parts: list[PartFiles]) -> Path:
+def check_report(root: Path, parts: list[PartFiles], extra: tuple[Path, ...] = ()) -> Path:
     """The rendered PDF exists and is newer than every chapter, the book config and weights."""
     pdf = root / REPORT_PDF
     if not pdf.is_file():
@@ -67,7 +87,7 @@ def check_report(root: Path, parts: list[PartFiles]) -> Path:
             f"{REPORT_PDF} does not exist: render the report first (make report)."
         )
     sources = [root / "_quarto.yml", *(root / "chapters").glob("*.qmd"), root / "index.qmd"]
-    sources += [root / part.weights for part in parts]
+    sources += [root / part.weights for part in parts] + [root / path for path in extra]
     stale = [s for s in sources if s.is_file() and s.stat().st_mtime > pdf.stat().st_mtime]
     if stale:
         names = ", ".join(str(s.relative_to(root)) for s in stale)
@@ -91,6 +111,35 @@ def check_parts(root: Path, parts: list[PartFiles]) -> None:
                 )
 
 
+def bonus_members(root: Path, names: str, bonus: BonusFiles) -> dict[str, bytes]:
+    """The files of ``<names>_assignment2_bonus.zip``: the executed notebook, the weights it
+    evaluates and the code it imports, so that the folder runs on its own."""
+    missing = [p for p in (bonus.chapter, *bonus.weights) if not (root / p).is_file()]
+    if missing:
+        raise SubmissionError(
+            f"The bonus needs {', '.join(map(str, missing))}, which do not exist: train the "
+            "models (make weights, or python -m a2dl train vision; then bench vision)."
+        )
+    notebook = executed_notebook(root / bonus.chapter)
+    members = {f"{names}_assignment2_bonus.ipynb": nbformat.writes(notebook).encode()}
+    for path in bonus.weights:
+        members[path.as_posix()] = (root / path).read_bytes()
+    for source in bonus.code:
+        files = [root / source] if (root / source).is_file() else (root / source).rglob("*")
+        for file in sorted(files):
+            if file.is_file() and file.suffix in (".py", ".json", ".toml"):
+                members[file.relative_to(root).as_posix()] = file.read_bytes()
+    return members
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, payload in members.items():
+            archive.writestr(name, payload)
+    return buffer.getvalue()
+
+
 def executed_notebook(chapter: Path) -> nbformat.NotebookNode:
     """The chapter executed by the chapter test's executor, inline values written into prose."""
     try:
@@ -109,13 +158,20 @@ def build_archive(
     root: Path | None = None,
     out_dir: Path | None = None,
     parts: list[PartFiles] | None = None,
+    bonus: BonusFiles | None = None,
 ) -> Path:
-    """Check everything, then write ``<names>_assignment2[_checkpoint].zip`` atomically."""
+    """Check everything, then write ``<names>_assignment2[_checkpoint].zip`` atomically.
+
+    ``parts`` and ``bonus`` default to the project's own (the bonus only in the final
+    submission); passing ``parts`` alone builds an archive without a bonus.
+    """
     root = root or paths.repo_root()
     names = check_names(names)
-    parts = parts if parts is not None else default_parts(root)[kind]
+    if parts is None:
+        parts = default_parts(root)[kind]
+        bonus = default_bonus(root) if kind == "submission" else None
     check_parts(root, parts)
-    pdf = check_report(root, parts)
+    pdf = check_report(root, parts, extra=bonus.weights if bonus else ())
     members: dict[str, bytes] = {f"{names}_assignment2_report.pdf": pdf.read_bytes()}
     for part in parts:
         notebook = executed_notebook(root / part.chapter)
@@ -125,15 +181,15 @@ def build_archive(
         members[f"{names}_assignment2_part_{part.number}.pt"] = (root / part.weights).read_bytes()
     if kind == "submission":
         members["dataset_assignment2_part4.txt"] = f"{DATASET_PAGE}\n".encode()
+    if bonus is not None:
+        members[f"{names}_assignment2_bonus.zip"] = zip_bytes(bonus_members(root, names, bonus))
     suffix = "_checkpoint" if kind == "checkpoint" else ""
     target = (out_dir or root) / f"{names}_assignment2{suffix}.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
     try:
-        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name, payload in members.items():
-                archive.writestr(name, payload)
+        Path(temporary).write_bytes(zip_bytes(members))
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -1,0 +1,117 @@
+"""The bonus chapter's numbers in one place: saved models evaluated on the test set, and the
+comparison table built from them, their histories and the measured speeds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from torch import nn
+
+from a2dl import paths
+from a2dl.metrics import ClassificationResult
+from a2dl.modelinfo import count_parameters
+from a2dl.train import best_epoch
+from a2dl.vision import registry
+from a2dl.vision.cost import SPEED_FILE, multiply_accumulates
+from a2dl.vision.data import CifarSplits
+from a2dl.vision.experiment import VisionRecipe, evaluate, load_history_frame, load_model
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    name: str
+    model: nn.Module
+    metadata: dict
+    history: pd.DataFrame
+    test: ClassificationResult
+
+    @property
+    def title(self) -> str:
+        return registry.entry(self.name).title
+
+
+def load_and_test(splits: CifarSplits) -> dict[str, SavedModel]:
+    """Every saved model of the registry, with its history and its test-set predictions."""
+    saved = {}
+    for name in registry.MODELS:
+        model, metadata = load_model(name)
+        saved[name] = SavedModel(
+            name, model, metadata, load_history_frame(name), evaluate(model, "test", splits)
+        )
+    return saved
+
+
+def load_speeds() -> dict:
+    """Inference speeds written by ``python -m a2dl bench vision``."""
+    path = paths.weights_dir() / SPEED_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"No {path}: run `python -m a2dl bench vision` after training.")
+    return json.loads(path.read_text())
+
+
+def comparison_table(saved: dict[str, SavedModel], speeds: dict) -> pd.DataFrame:
+    """One row per model: size, cost, time, speed and accuracy (fractions, not per cent)."""
+    monitor, mode = VisionRecipe().train.monitor, VisionRecipe().train.mode
+    rows = []
+    for name, entry in saved.items():
+        best = best_epoch(entry.history.to_dict("records"), monitor, mode)
+        rows.append(
+            {
+                "model": entry.title,
+                "parameters": count_parameters(entry.model),
+                "macs": multiply_accumulates(entry.model),
+                "train_minutes": entry.metadata["epoch_seconds"] / 60,
+                "run_minutes": entry.metadata["train_seconds"] / 60,
+                "images_per_second": speeds["images_per_second"][name],
+                "best_epoch": int(best["epoch"]),
+                "train_accuracy": best["train_accuracy"],
+                "val_accuracy": best["val_accuracy"],
+                "test_accuracy": entry.test.summary()["accuracy"],
+            }
+        )
+    return pd.DataFrame(rows, index=list(saved))
+
+
+DISPLAY_FORMATS = ("", ",.0f", ".1f", ".1f", ",.0f", ".1f", ".1f")  # one per display column
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison as the chapter prints it (with :data:`DISPLAY_FORMATS`): units in the
+    headers, accuracies in per cent."""
+    return pd.DataFrame(
+        {
+            "model": table["model"],
+            "parameters": table["parameters"],
+            "MMACs / image": table["macs"] / 1e6,
+            "training (min)": table["train_minutes"],
+            "inference (images/s)": table["images_per_second"],
+            "validation acc. (%)": table["val_accuracy"] * 100,
+            "test acc. (%)": table["test_accuracy"] * 100,
+        }
+    )
+
+
+VEHICLES = frozenset({"airplane", "automobile", "ship", "truck"})
+
+
+def confused_pairs(matrix: np.ndarray, classes: tuple[str, ...], top: int = 3) -> pd.DataFrame:
+    """The class pairs most often mistaken for each other (both directions summed)."""
+    both = matrix + matrix.T
+    rows = [
+        (classes[i], classes[j], int(both[i, j]))
+        for i in range(len(classes))
+        for j in range(i + 1, len(classes))
+    ]
+    frame = pd.DataFrame(rows, columns=["first", "second", "errors"])
+    return frame.sort_values("errors", ascending=False, kind="stable").head(top)
+
+
+def share_of_errors_within_groups(matrix: np.ndarray, classes: tuple[str, ...]) -> float:
+    """Of all errors, the share that stays inside the animals or inside the vehicles."""
+    vehicle = np.array([name in VEHICLES for name in classes])
+    errors = matrix * (1 - np.eye(len(classes), dtype=matrix.dtype))
+    within = errors[np.ix_(vehicle, vehicle)].sum() + errors[np.ix_(~vehicle, ~vehicle)].sum()
+    return float(within / errors.sum())

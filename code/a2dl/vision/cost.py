@@ -1,0 +1,148 @@
+"""What a model costs: multiply-accumulates per image, counted from the layers that run, and
+images per second at inference, measured.
+
+MACs are counted for convolutions, linear layers and the two matrix products inside each
+attention module (QKᵀ and AV); normalisation, activations, pooling and softmax are left out,
+as is usual, because they are a small share and not multiply-accumulates.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import torch
+from torch import nn
+
+from a2dl import paths
+from a2dl.attention import MultiHeadAttention
+
+SPEED_FILE = "cifar10_speed.json"
+
+
+def multiply_accumulates(model: nn.Module, image_shape: tuple[int, int, int] = (3, 32, 32)) -> int:
+    """MACs of one forward pass on one image."""
+    total = 0
+
+    def conv(module: nn.Conv2d, _inputs, output: torch.Tensor) -> None:
+        nonlocal total
+        kernel = module.kernel_size[0] * module.kernel_size[1]
+        total += output.numel() * (module.in_channels // module.groups) * kernel
+
+    def linear(module: nn.Linear, _inputs, output: torch.Tensor) -> None:
+        nonlocal total
+        total += output.numel() * module.in_features
+
+    def attention(module: MultiHeadAttention, inputs, _output) -> None:
+        nonlocal total
+        query = inputs[0]
+        key = inputs[1] if len(inputs) > 1 and inputs[1] is not None else query
+        total += 2 * query.size(0) * query.size(1) * key.size(1) * module.embed_dim
+
+    counters = {nn.Conv2d: conv, nn.Linear: linear, MultiHeadAttention: attention}
+    handles = [
+        module.register_forward_hook(counters[type(module)])
+        for module in model.modules()
+        if type(module) in counters
+    ]
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *image_shape))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return total
+
+
+@torch.no_grad()
+def inference_throughput(
+    model: nn.Module,
+    *,
+    batch_size: int = 256,
+    batches: int = 5,
+    channels_last: bool = False,
+    image_shape: tuple[int, int, int] = (3, 32, 32),
+) -> float:
+    """Images per second in eval mode, the median over ``batches`` timed batches after one
+    warm-up batch (with the threads PyTorch is set to use)."""
+    model.eval()
+    images = torch.randn(batch_size, *image_shape)
+    if channels_last:
+        images = images.contiguous(memory_format=torch.channels_last)
+    model(images)
+    timings = []
+    for _ in range(batches):
+        started = time.perf_counter()
+        model(images)
+        timings.append(time.perf_counter() - started)
+    return batch_size / sorted(timings)[len(timings) // 2]
+
+
+def training_throughput(
+    model: nn.Module,
+    *,
+    batch_size: int = 64,
+    steps: int = 6,
+    channels_last: bool = False,
+    image_shape: tuple[int, int, int] = (3, 32, 32),
+) -> float:
+    """Images per second through forward, backward and an AdamW step: the median over
+    ``steps`` timed steps after one warm-up step. The model's weights change."""
+    model.train()
+    images = torch.randn(batch_size, *image_shape)
+    if channels_last:
+        images = images.contiguous(memory_format=torch.channels_last)
+    labels = torch.arange(batch_size) % 10
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    timings = []
+    for _ in range(steps + 1):
+        started = time.perf_counter()
+        loss = nn.functional.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        timings.append(time.perf_counter() - started)
+    timed = sorted(timings[1:])
+    return batch_size / timed[len(timed) // 2]
+
+
+def benchmark(threads: int = 2) -> None:
+    """``python -m a2dl bench vision``: inference speed of each saved model and training
+    speed of each architecture (and of EfficientNet-B0 at full width, the size the budget
+    ruled out), printed and kept in ``weights/cifar10_speed.json`` for the bonus chapter."""
+    import dataclasses
+
+    from a2dl.vision import registry
+    from a2dl.vision.experiment import VisionRecipe, load_model
+
+    torch.set_num_threads(threads)
+    batch = VisionRecipe().batch_size
+    inference, training = {}, {}
+    candidates = {name: (name, None) for name in registry.MODELS}
+    full = dataclasses.replace(
+        registry.entry("efficientnet").default_config(), width_multiplier=1.0
+    )
+    candidates["efficientnet-full-width"] = ("efficientnet", full)
+    for key, (name, config) in candidates.items():
+        channels_last = registry.entry(name).channels_last
+        fresh = registry.build(name, config)
+        if channels_last:
+            fresh = fresh.to(memory_format=torch.channels_last)
+        training[key] = training_throughput(fresh, batch_size=batch, channels_last=channels_last)
+        line = f"{key:<24} training {training[key]:6,.0f} images/s"
+        if config is None:
+            model, _ = load_model(name)
+            inference[key] = inference_throughput(model, channels_last=channels_last)
+            line += f", inference {inference[key]:6,.0f} images/s"
+        print(f"{line}  ({threads} threads)", flush=True)
+    record = {
+        "threads": threads,
+        "batch_size": 256,
+        "training_batch_size": batch,
+        "images_per_second": inference,
+        "training_images_per_second": training,
+    }
+    (paths.weights_dir() / SPEED_FILE).write_text(json.dumps(record, indent=1))

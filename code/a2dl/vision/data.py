@@ -1,0 +1,103 @@
+"""CIFAR-10 as the bonus trains on it: a stratified validation split held out of the training
+batches, per-channel normalisation from the training part only, and the standard
+augmentation (pad 4, random 32×32 crop, horizontal flip) applied batch by batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import torch
+
+from a2dl.data.cifar10 import load_cifar10
+
+
+@dataclass(frozen=True)
+class CifarSplits:
+    """uint8 images (N, 3, 32, 32) and int64 labels per split, with the class names and the
+    training part's per-channel mean and standard deviation (in 0–1 units)."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    classes: tuple[str, ...]
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+
+def stratified_holdout(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """Indices of ``size`` examples, the same number from each class (a boolean mask)."""
+    classes = np.unique(labels)
+    if size % len(classes):
+        raise ValueError(f"validation size {size} is not a multiple of {len(classes)} classes")
+    rng = np.random.default_rng(seed)
+    held = np.zeros(len(labels), dtype=bool)
+    for label in classes:
+        members = np.flatnonzero(labels == label)
+        held[rng.choice(members, size=size // len(classes), replace=False)] = True
+    return held
+
+
+@cache
+def cifar_splits(validation_size: int = 5_000, seed: int = 676) -> CifarSplits:
+    train_x, train_y, test_x, test_y, classes = load_cifar10()
+    held = stratified_holdout(train_y, validation_size, seed)
+    fit_part = train_x[~held].astype(np.float64) / 255
+    mean = tuple(float(v) for v in fit_part.mean(axis=(0, 2, 3)))
+    std = tuple(float(v) for v in fit_part.std(axis=(0, 2, 3)))
+    tensor = torch.from_numpy
+    return CifarSplits(
+        train_x=tensor(train_x[~held]),
+        train_y=tensor(train_y[~held]),
+        val_x=tensor(train_x[held]),
+        val_y=tensor(train_y[held]),
+        test_x=tensor(test_x),
+        test_y=tensor(test_y),
+        classes=tuple(classes),
+        mean=mean,  # type: ignore[arg-type]
+        std=std,  # type: ignore[arg-type]
+    )
+
+
+def normalise(
+    images: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]
+) -> torch.Tensor:
+    """uint8 (B, 3, H, W) → float32 with zero mean and unit variance per channel."""
+    mean_t = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+    std_t = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    return (images.float() / 255 - mean_t) / std_t
+
+
+def random_crop_flip(
+    images: torch.Tensor, generator: torch.Generator, padding: int = 4
+) -> torch.Tensor:
+    """Zero-pad by ``padding``, crop back to the original size at a random offset, and flip
+    half of the images left to right; one draw per image."""
+    batch, _, height, width = images.shape
+    padded = torch.nn.functional.pad(images, (padding,) * 4)
+    offsets = torch.randint(0, 2 * padding + 1, (batch, 2), generator=generator)
+    flips = torch.rand(batch, generator=generator) < 0.5
+    out = torch.empty_like(images)
+    for i, ((dy, dx), flip) in enumerate(zip(offsets.tolist(), flips.tolist(), strict=True)):
+        crop = padded[i, :, dy : dy + height, dx : dx + width]
+        out[i] = crop.flip(-1) if flip else crop
+    return out
+
+
+def training_batches(
+    splits: CifarSplits, batch_size: int, seed: int, *, augment: bool = True
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch of shuffled, augmented, normalised batches; ``seed`` fixes order and draws."""
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(splits.train_y), generator=generator)
+    for start in range(0, len(order), batch_size):
+        index = order[start : start + batch_size]
+        images = splits.train_x[index]
+        if augment:
+            images = random_crop_flip(images, generator)
+        yield normalise(images, splits.mean, splits.std), splits.train_y[index]

@@ -1,0 +1,256 @@
+"""Bonus: the ViT and the convolutional networks, the CIFAR-10 pipeline, costs, and saved
+weights."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from a2dl.attention import MultiHeadAttention
+from a2dl.checkpoint import WeightsMismatchError, save_weights
+from a2dl.modelinfo import count_parameters
+from a2dl.vision import experiment, registry
+from a2dl.vision.convnets import (
+    EfficientNet,
+    EfficientNetConfig,
+    ResNet,
+    ResNetConfig,
+    VGGConfig,
+)
+from a2dl.vision.cost import inference_throughput, multiply_accumulates
+from a2dl.vision.data import CifarSplits, random_crop_flip, stratified_holdout
+from a2dl.vision.vit import VisionTransformer, ViTConfig, patchify, unpatchify
+
+# ---------------------------------------------------------------- patches
+
+
+def test_patchify_and_unpatchify_round_trip():
+    images = torch.randn(2, 3, 32, 32)
+    patches = patchify(images, 4)
+    assert patches.shape == (2, 64, 4 * 4 * 3)
+    assert torch.equal(unpatchify(patches, 4), images)
+
+
+def test_patches_are_read_row_by_row():
+    image = torch.arange(3 * 8 * 8, dtype=torch.float32).view(1, 3, 8, 8)
+    patches = patchify(image, 4)
+    # the second patch is the top-right 4×4 block, flattened (row, column, channel)
+    expected = image[0, :, :4, 4:].permute(1, 2, 0).reshape(-1)
+    assert torch.equal(patches[0, 1], expected)
+
+
+def test_patchify_rejects_an_image_that_patches_do_not_tile():
+    with pytest.raises(ValueError, match="not a multiple of patch 5"):
+        patchify(torch.zeros(1, 3, 32, 32), 5)
+
+
+# ---------------------------------------------------------------- models
+
+
+@pytest.mark.parametrize("name", list(registry.MODELS))
+def test_every_model_maps_a_batch_of_images_to_ten_logits(name):
+    model = registry.build(name).eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_vit_parameter_count_matches_its_formula():
+    c = ViTConfig()
+    w, hidden = c.width, c.mlp_ratio * c.width
+    block = 2 * 2 * w + 4 * (w * w + w) + (w * hidden + hidden) + (hidden * w + w)
+    embedding = (c.patch_size**2 * c.channels) * w + w + w + (c.tokens + 1) * w
+    expected = embedding + c.depth * block + 2 * w + w * c.classes + c.classes
+    assert count_parameters(VisionTransformer(c)) == expected
+
+
+def test_resnet20_parameter_count_matches_its_formula():
+    c = ResNetConfig()
+    expected = 3 * 16 * 9 + 2 * 16  # stem convolution and its batch norm
+    channels = 16
+    for stage, width in enumerate(c.widths):
+        for block in range(c.blocks_per_stage):
+            expected += channels * width * 9 + width * width * 9 + 2 * 2 * width
+            if stage > 0 and block == 0:  # 1×1 projection shortcut and its batch norm
+                expected += channels * width + 2 * width
+            channels = width
+    expected += 64 * 10 + 10
+    assert count_parameters(ResNet(c)) == expected
+    assert sum(isinstance(m, nn.Conv2d) for m in ResNet(c).modules()) == 19 + 2  # + shortcuts
+
+
+def test_vgg11_parameter_count_matches_its_formula():
+    c = VGGConfig()
+    widths = [int(v * c.width_multiplier) for v in c.layers if v != "M"]
+    expected = sum(
+        cin * cout * 9 + 2 * cout for cin, cout in zip([3, *widths], widths, strict=False)
+    )
+    expected += widths[-1] * 10 + 10
+    assert count_parameters(registry.build("vgg", c)) == expected
+    assert len(widths) == 8  # VGG-11: eight convolutions and (here one) linear layer
+
+
+def test_efficientnet_b0_at_full_width_has_torchvisions_parameter_count():
+    # torchvision.models.efficientnet_b0(num_classes=1000) has 5,288,548 parameters
+    full = EfficientNet(EfficientNetConfig(width_multiplier=1.0, classes=1000))
+    assert count_parameters(full) == 5_288_548
+
+
+def test_vit_attention_is_the_package_module():
+    model = VisionTransformer(ViTConfig(depth=2))
+    calls = []
+    for module in model.modules():
+        if isinstance(module, MultiHeadAttention):
+            module.register_forward_hook(lambda *_: calls.append(1))
+    assert not any(isinstance(m, nn.MultiheadAttention) for m in model.modules())
+    model(torch.randn(1, 3, 32, 32))
+    assert len(calls) == 2  # one call of a2dl.attention.MultiHeadAttention per block
+
+
+def test_vit_attention_maps_are_distributions_over_all_tokens():
+    c = ViTConfig(depth=2)
+    maps = VisionTransformer(c).attention_maps(torch.randn(3, 3, 32, 32))
+    assert len(maps) == 2 and maps[0].shape == (3, c.tokens + 1, c.tokens + 1)
+    assert torch.allclose(maps[0].sum(-1), torch.ones(3, c.tokens + 1), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(registry.MODELS))
+def test_a_few_steps_of_training_reduce_the_loss_on_a_tiny_batch(name):
+    torch.manual_seed(0)
+    model = registry.build(name)
+    images, labels = torch.randn(16, 3, 32, 32), torch.arange(16) % 10
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def loss_now() -> float:
+        model.eval()  # no dropout or stochastic depth: the same function before and after
+        with torch.no_grad():
+            return loss_fn(model(images), labels).item()
+
+    model.train()
+    model(images)  # batch-norm statistics of this batch before the first measurement
+    before = loss_now()
+    for _ in range(25):
+        model.train()
+        loss = loss_fn(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss_now() < 0.7 * before
+
+
+def test_unknown_model_name_lists_the_choices():
+    with pytest.raises(KeyError, match="choose one of vit, vgg, resnet, efficientnet"):
+        registry.build("alexnet")
+
+
+# ---------------------------------------------------------------- data
+
+
+def test_validation_holdout_takes_the_same_number_from_every_class():
+    labels = np.repeat(np.arange(10), 100)
+    held = stratified_holdout(labels, 200, seed=1)
+    assert np.bincount(labels[held]).tolist() == [20] * 10
+    assert np.array_equal(held, stratified_holdout(labels, 200, seed=1))
+
+
+def test_crop_without_padding_keeps_each_image_or_its_mirror():
+    images = torch.randint(0, 256, (32, 3, 8, 8), dtype=torch.uint8)
+    out = random_crop_flip(images, torch.Generator().manual_seed(0), padding=0)
+    same = (out == images).flatten(1).all(1)
+    mirrored = (out == images.flip(-1)).flatten(1).all(1)
+    assert bool((same | mirrored).all()) and 0 < int(mirrored.sum()) < 32
+
+
+def test_crop_with_padding_shifts_content_and_fills_zeros():
+    images = torch.full((64, 1, 8, 8), 7, dtype=torch.uint8)
+    out = random_crop_flip(images, torch.Generator().manual_seed(0), padding=4)
+    assert out.shape == images.shape
+    assert set(out.unique().tolist()) <= {0, 7} and (out == 0).any() and (out == 7).any()
+
+
+# ---------------------------------------------------------------- costs
+
+
+def test_macs_of_a_convolution_and_a_linear_layer():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Flatten(), nn.Linear(8 * 32 * 32, 10))
+    assert multiply_accumulates(model) == 8 * 32 * 32 * 3 * 9 + 8 * 32 * 32 * 10
+
+
+def test_macs_count_the_two_attention_products():
+    c = ViTConfig(depth=1)
+    tokens, w = c.tokens + 1, c.width
+    linear = (c.patch_size**2 * 3) * w * c.tokens  # patch embedding
+    linear += tokens * (4 * w * w + 2 * w * c.mlp_ratio * w) + w * c.classes
+    assert multiply_accumulates(VisionTransformer(c)) == linear + 2 * tokens * tokens * w
+
+
+def test_resnet20_costs_about_41_million_macs():
+    assert 40e6 < multiply_accumulates(ResNet(ResNetConfig())) < 42e6  # He et al.: ~41M
+
+
+def test_inference_throughput_is_positive():
+    assert inference_throughput(nn.Flatten(), batch_size=4, batches=2) > 0
+
+
+# ---------------------------------------------------------------- training and weights
+
+
+@pytest.fixture(scope="module")
+def tiny_splits() -> CifarSplits:
+    generator = torch.Generator().manual_seed(0)
+
+    def images(n: int) -> torch.Tensor:
+        return torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=generator)
+
+    return CifarSplits(
+        train_x=images(64),
+        train_y=torch.arange(64) % 10,
+        val_x=images(20),
+        val_y=torch.arange(20) % 10,
+        test_x=images(20),
+        test_y=torch.arange(20) % 10,
+        classes=tuple(f"class {i}" for i in range(10)),
+        mean=(0.5, 0.5, 0.5),
+        std=(0.25, 0.25, 0.25),
+    )
+
+
+TINY_RESNET = ResNetConfig(blocks_per_stage=1, widths=(4, 8, 8))
+
+
+def tiny_recipe() -> experiment.VisionRecipe:
+    recipe = experiment.VisionRecipe(batch_size=16, threads=1)
+    return dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, epochs=2))
+
+
+def test_training_by_the_recipe_writes_one_history_record_per_epoch(tiny_splits):
+    _, history, seconds = experiment.train_model(
+        "resnet", tiny_recipe(), config=TINY_RESNET, splits=tiny_splits, progress=False
+    )
+    assert [record["epoch"] for record in history] == [1, 2] and seconds > 0
+    assert {"train_accuracy", "val_accuracy", "train_loss", "val_loss"} <= set(history[0])
+
+
+def test_saved_weights_evaluate_to_identical_numbers_twice(tmp_path, tiny_splits):
+    model, _, _ = experiment.train_model(
+        "resnet", tiny_recipe(), config=TINY_RESNET, splits=tiny_splits, progress=False
+    )
+    path = save_weights(tmp_path / "resnet.pt", model, TINY_RESNET)
+    first = experiment.evaluate(experiment.load_model("resnet", path)[0], "test", tiny_splits)
+    second = experiment.evaluate(experiment.load_model("resnet", path)[0], "test", tiny_splits)
+    assert np.array_equal(first.proba, second.proba)
+    assert first.summary() == second.summary()
+    direct = experiment.evaluate(model, "test", tiny_splits)
+    assert np.allclose(first.proba, direct.proba, atol=1e-6)
+
+
+def test_weights_of_another_config_give_an_error_naming_the_field(tmp_path):
+    path = save_weights(tmp_path / "resnet.pt", ResNet(TINY_RESNET), TINY_RESNET)
+    with pytest.raises(WeightsMismatchError, match=r"widths: file has \[4, 8, 8\]"):
+        experiment.load_model("resnet", path, expected=ResNetConfig())
+    with pytest.raises(WeightsMismatchError, match="holds a ResNetConfig, not a ViTConfig"):
+        experiment.load_model("vit", path)
