@@ -115,3 +115,19 @@ def share_of_errors_within_groups(matrix: np.ndarray, classes: tuple[str, ...]) 
     errors = matrix * (1 - np.eye(len(classes), dtype=matrix.dtype))
     within = errors[np.ix_(vehicle, vehicle)].sum() + errors[np.ix_(~vehicle, ~vehicle)].sum()
     return float(within / errors.sum())
+
+
+def position_similarity_by_distance(embeddings: np.ndarray, side: int) -> pd.Series:
+    """Mean cosine similarity of two patch positions' embeddings by their distance on the patch
+    grid (Chebyshev: 1 = adjacent, including diagonals); a learned 2-D layout makes it fall."""
+    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    similarity = unit @ unit.T
+    rows, cols = np.divmod(np.arange(side * side), side)
+    distance = np.maximum(
+        np.abs(rows[:, None] - rows[None, :]), np.abs(cols[:, None] - cols[None, :])
+    )
+    off_diagonal = distance > 0
+    frame = pd.DataFrame(
+        {"distance": distance[off_diagonal], "similarity": similarity[off_diagonal]}
+    )
+    return frame.groupby("distance")["similarity"].mean()
