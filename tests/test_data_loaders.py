@@ -48,14 +48,24 @@ def test_cifar10_loads_60000_balanced_images():
     assert classes[0] == "airplane" and len(classes) == 10
 
 
-def test_truncated_cifar_batch_is_named_in_the_error(tmp_path):
+def _truncated(payload: bytes) -> bytes:
+    return payload[:1000]
+
+
+def _one_byte_altered(payload: bytes) -> bytes:
+    middle = len(payload) // 2  # inside the pixel data: unpickling alone would not notice
+    return payload[:middle] + bytes([payload[middle] ^ 0xFF]) + payload[middle + 1 :]
+
+
+@pytest.mark.parametrize("damage", [_truncated, _one_byte_altered])
+def test_damaged_cifar_batch_is_named_in_the_error(tmp_path, damage):
     source = cifar10.cifar10_root()
     copy = tmp_path / "cifar10" / "cifar-10-batches-py"
     copy.mkdir(parents=True)
     for name in cifar10.BATCH_MD5:
         (copy / name).symlink_to(source / name)
     (copy / "data_batch_3").unlink()
-    (copy / "data_batch_3").write_bytes((source / "data_batch_3").read_bytes()[:1000])
+    (copy / "data_batch_3").write_bytes(damage((source / "data_batch_3").read_bytes()))
     with pytest.raises(DatasetError, match=r"data_batch_3 has MD5 .* expected 54ebc095"):
         cifar10.load_cifar10(tmp_path)
     shutil.rmtree(copy)
