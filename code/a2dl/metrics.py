@@ -75,3 +75,15 @@ class ClassificationResult:
     def roc(self, *, positive: int = 1) -> tuple[np.ndarray, np.ndarray]:
         fpr, tpr, _ = roc_curve(self.y_true == positive, self.proba[:, positive])
         return fpr, tpr
+
+
+def epoch_record(on_train: ClassificationResult, on_val: ClassificationResult) -> dict[str, float]:
+    """Loss and accuracy on a training probe and on validation: what the training loop records
+    after each epoch for the learning curves (the keys ``plot_training_curves`` reads)."""
+    train, val = on_train.summary(), on_val.summary()
+    return {
+        "train_loss": train["loss"],
+        "train_accuracy": train["accuracy"],
+        "val_loss": val["loss"],
+        "val_accuracy": val["accuracy"],
+    }

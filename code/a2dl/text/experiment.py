@@ -17,7 +17,7 @@ from torch import nn
 from a2dl import paths
 from a2dl.checkpoint import load_history, load_weights, save_history, save_weights
 from a2dl.data.stopwords import english_stopwords
-from a2dl.metrics import ClassificationResult
+from a2dl.metrics import ClassificationResult, epoch_record
 from a2dl.text.cleaning import clean_review, stopwords_to_remove
 from a2dl.text.model import SentimentTransformer, SentimentTransformerConfig
 from a2dl.text.splits import imdb_splits
@@ -157,14 +157,10 @@ def train_sentiment(
 
     def epoch_metrics(net: nn.Module) -> dict[str, float]:
         probe_labels = train["label"].to_numpy()[probe]
-        on_train = evaluate(net, [train_ids[i] for i in probe], probe_labels).summary()
-        on_val = evaluate(net, val_ids, validation["label"].to_numpy()).summary()
-        return {
-            "train_loss": on_train["loss"],
-            "train_accuracy": on_train["accuracy"],
-            "val_loss": on_val["loss"],
-            "val_accuracy": on_val["accuracy"],
-        }
+        return epoch_record(
+            evaluate(net, [train_ids[i] for i in probe], probe_labels),
+            evaluate(net, val_ids, validation["label"].to_numpy()),
+        )
 
     started = time.perf_counter()
     history = fit(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -57,6 +58,25 @@ def multiply_accumulates(model: nn.Module, image_shape: tuple[int, int, int] = (
     return total
 
 
+def _random_images(
+    batch_size: int, image_shape: tuple[int, int, int], channels_last: bool
+) -> torch.Tensor:
+    images = torch.randn(batch_size, *image_shape)
+    return images.contiguous(memory_format=torch.channels_last) if channels_last else images
+
+
+def _images_per_second(batch_size: int, step: Callable[[], object], repeats: int) -> float:
+    """``batch_size`` over the median time of ``repeats`` calls of ``step``, after one
+    untimed warm-up call."""
+    step()
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        step()
+        timings.append(time.perf_counter() - started)
+    return batch_size / sorted(timings)[len(timings) // 2]
+
+
 @torch.no_grad()
 def inference_throughput(
     model: nn.Module,
@@ -69,16 +89,8 @@ def inference_throughput(
     """Images per second in eval mode, the median over ``batches`` timed batches after one
     warm-up batch (with the threads PyTorch is set to use)."""
     model.eval()
-    images = torch.randn(batch_size, *image_shape)
-    if channels_last:
-        images = images.contiguous(memory_format=torch.channels_last)
-    model(images)
-    timings = []
-    for _ in range(batches):
-        started = time.perf_counter()
-        model(images)
-        timings.append(time.perf_counter() - started)
-    return batch_size / sorted(timings)[len(timings) // 2]
+    images = _random_images(batch_size, image_shape, channels_last)
+    return _images_per_second(batch_size, lambda: model(images), batches)
 
 
 def training_throughput(
@@ -92,21 +104,17 @@ def training_throughput(
     """Images per second through forward, backward and an AdamW step: the median over
     ``steps`` timed steps after one warm-up step. The model's weights change."""
     model.train()
-    images = torch.randn(batch_size, *image_shape)
-    if channels_last:
-        images = images.contiguous(memory_format=torch.channels_last)
+    images = _random_images(batch_size, image_shape, channels_last)
     labels = torch.arange(batch_size) % 10
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    timings = []
-    for _ in range(steps + 1):
-        started = time.perf_counter()
+
+    def step() -> None:
         loss = nn.functional.cross_entropy(model(images), labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        timings.append(time.perf_counter() - started)
-    timed = sorted(timings[1:])
-    return batch_size / timed[len(timed) // 2]
+
+    return _images_per_second(batch_size, step, steps)
 
 
 def benchmark(threads: int = 2) -> None:

@@ -20,7 +20,7 @@ from a2dl.checkpoint import (
     save_history,
     save_weights,
 )
-from a2dl.metrics import ClassificationResult
+from a2dl.metrics import ClassificationResult, epoch_record
 from a2dl.train import TrainConfig, best_epoch, fit
 from a2dl.vision import registry
 from a2dl.vision.data import CifarSplits, cifar_splits, normalise, training_batches
@@ -127,16 +127,12 @@ def train_model(
         return loss_fn(net(images), labels)
 
     def epoch_metrics(net: nn.Module) -> dict[str, float]:
-        on_train = ClassificationResult(
-            splits.train_y[probe].numpy(), predict(net, splits.train_x[probe], splits)
-        ).summary()
-        on_val = evaluate(net, "validation", splits).summary()
-        return {
-            "train_loss": on_train["loss"],
-            "train_accuracy": on_train["accuracy"],
-            "val_loss": on_val["loss"],
-            "val_accuracy": on_val["accuracy"],
-        }
+        return epoch_record(
+            ClassificationResult(
+                splits.train_y[probe].numpy(), predict(net, splits.train_x[probe], splits)
+            ),
+            evaluate(net, "validation", splits),
+        )
 
     started = time.perf_counter()
     history = fit(
