@@ -8,6 +8,7 @@ an obscure shape error (or, worse, silently evaluating the wrong model).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import tempfile
@@ -18,12 +19,45 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-FORMAT_VERSION = 1
+from a2dl.errors import WeightsFileError, WeightsMismatchError
+
+FORMAT_VERSION = 2  # 2: with the SHA-256 of the tensors, so an altered byte is refused
 ConfigT = TypeVar("ConfigT")
+__all__ = ["WeightsFileError", "WeightsMismatchError", "load_weights", "save_weights"]
 
 
-class WeightsMismatchError(ValueError):
-    """A weights file does not belong to the model it is being loaded into."""
+def rebuild_command(path: Path) -> str:
+    """The command that writes the weights file ``path`` (named in every error about it)."""
+    stem = path.name.split(".")[0]
+    if stem == "cifar10_speed":
+        return "python -m a2dl bench vision"
+    if stem.startswith("cifar10_"):
+        return f"python -m a2dl train vision-{stem.removeprefix('cifar10_')}"
+    experiment = {
+        "nab_streaming": "nab-streaming",
+        "imdb_transformer": "sentiment",
+        "imdb_pretrained": "sentiment-pretrain",
+        "imdb_baseline": "sentiment-baseline",
+        "imdb_ablation": "sentiment-ablation",
+    }.get(stem, "anomaly" if stem.startswith("nab_") else None)
+    return f"python -m a2dl train {experiment}" if experiment else "python -m a2dl train --help"
+
+
+def _way_out(path: Path) -> str:
+    return (
+        f"Restore the shipped file with `git checkout -- weights/{path.name}`, or rebuild it "
+        f"with `{rebuild_command(path)}`."
+    )
+
+
+def tensor_digest(state: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of every tensor's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        tensor = state[key].detach().to("cpu").contiguous()
+        digest.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _atomic_write(path: Path, write: typing.Callable[[Path], None]) -> None:
@@ -70,6 +104,7 @@ def save_weights(path: Path, model: nn.Module, config: Any, **metadata: Any) -> 
         "config_type": type(config).__name__,
         "config": config_to_dict(config),
         "state_dict": state,
+        "sha256": tensor_digest(state),
         "metadata": json.loads(json.dumps(metadata)),
     }
     _atomic_write(path, lambda temporary: torch.save(payload, temporary))
@@ -77,15 +112,28 @@ def save_weights(path: Path, model: nn.Module, config: Any, **metadata: Any) -> 
 
 
 def read_weights(path: Path) -> dict[str, Any]:
+    """The payload of a weights file, refused with the way out if it is missing, truncated,
+    not a weights file, of another format, or altered since it was written."""
     if not path.is_file():
-        raise FileNotFoundError(
-            f"No weights at {path}. Train them with `python -m a2dl train <experiment>` "
-            "(see `python -m a2dl train --help`)."
+        raise WeightsFileError(f"No weights at {path}. " + _way_out(path))
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises RuntimeError, UnpicklingError, KeyError, ...
+        reason = str(error).split(". ")[0].strip() or type(error).__name__
+        raise WeightsFileError(
+            f"{path} is not a readable weights file: it is truncated or was not written by "
+            f"this project ({type(error).__name__}: {reason[:120]}). " + _way_out(path)
+        ) from error
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
+        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+        raise WeightsFileError(
+            f"{path} is not an a2dl weights file of format {FORMAT_VERSION} (found "
+            f"{found!r}). " + _way_out(path)
         )
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if payload.get("format") != FORMAT_VERSION:
-        raise WeightsMismatchError(
-            f"{path} is not an a2dl weights file of format {FORMAT_VERSION}."
+    if tensor_digest(payload["state_dict"]) != payload.get("sha256"):
+        raise WeightsFileError(
+            f"{path} has been altered since it was written: its tensors no longer match the "
+            "SHA-256 stored with them. " + _way_out(path)
         )
     return payload
 
@@ -105,7 +153,8 @@ def load_weights(
     payload = read_weights(path)
     if payload["config_type"] != config_type.__name__:
         raise WeightsMismatchError(
-            f"{path} holds a {payload['config_type']}, not a {config_type.__name__}."
+            f"{path} holds a {payload['config_type']}, not a {config_type.__name__}. "
+            + _way_out(path)
         )
     config = config_from_dict(config_type, payload["config"])
     if expected is not None and config_to_dict(expected) != payload["config"]:
@@ -116,15 +165,15 @@ def load_weights(
             if wanted.get(key) != stored.get(key)
         )
         raise WeightsMismatchError(
-            f"{path} was trained with a different config ({differences}). Retrain with the "
-            "current config, or load the file with the config it was trained with."
+            f"{path} was trained with a different config ({differences}). Load it with the "
+            "config it was trained with, or " + _way_out(path)[0].lower() + _way_out(path)[1:]
         )
     model = build(config)
     try:
         model.load_state_dict(payload["state_dict"], strict=True)
     except RuntimeError as error:
         raise WeightsMismatchError(
-            f"{path} does not fit {type(model).__name__}: {error}"
+            f"{path} does not fit {type(model).__name__}: {error}. " + _way_out(path)
         ) from error
     return model.eval(), config, payload["metadata"]
 
@@ -135,4 +184,15 @@ def save_history(path: Path, history: list[dict[str, float]]) -> Path:
 
 
 def load_history(path: Path) -> list[dict[str, float]]:
-    return json.loads(path.read_text())
+    return read_json(path)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file written beside the weights (histories, tables of results), refused by name
+    with the way out if it is missing or not valid JSON."""
+    if not path.is_file():
+        raise WeightsFileError(f"No {path}. " + _way_out(path))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WeightsFileError(f"{path} is not valid JSON ({error}). " + _way_out(path)) from error

@@ -6,6 +6,7 @@ project at a local copy of the datasets, and CI can point it at a read-only shar
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -33,3 +34,16 @@ def weights_dir() -> Path:
 
 def figures_dir() -> Path:
     return repo_root() / "figures"
+
+
+def check_writable(folder: Path) -> None:
+    """Refuse, before any work, a folder that a command must write its results into."""
+    from a2dl.errors import OutputError
+
+    with contextlib.suppress(OSError):  # reported below, with what to do
+        folder.mkdir(parents=True, exist_ok=True)
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"Cannot write to {folder}: training would be lost at the end. Make the folder "
+            "writable (e.g. `chmod u+w weights`), or work in a copy of the repository you own."
+        )

@@ -33,10 +33,12 @@ class TrainConfig:
     """
 
     epochs: int = 10
-    lr: float = 1e-3
-    weight_decay: float = 0.0
+    lr: float = 1e-3  # the peak learning rate, reached at the end of the warm-up
+    weight_decay: float = 0.0  # never applied to biases and normalisation parameters
     warmup_fraction: float = 0.0
-    schedule: str = "constant"  # "constant", "cosine" or "linear" decay after warm-up
+    schedule: str = "constant"  # "constant", "cosine", "linear" or "onecycle" (see lr_factor)
+    optimizer: str = "adamw"  # "adamw", or "sgd" (Nesterov momentum ``momentum``)
+    momentum: float = 0.9
     grad_clip: float | None = None
     patience: int | None = None
     monitor: str = "val_loss"
@@ -45,8 +47,24 @@ class TrainConfig:
     keep_best: bool = True  # False: end with the last epoch's state (no early stopping at all)
 
 
+SCHEDULES = ("constant", "cosine", "linear", "onecycle")
+ONECYCLE_START = 1 / 25  # one-cycle starts at the peak over 25 (Smith & Topin 2019)
+
+
 def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
-    """Multiplier of the base learning rate at ``step``: linear warm-up, then the decay."""
+    """Multiplier of the peak learning rate at ``step`` (0-based) of ``total``.
+
+    "constant", "cosine" and "linear" warm up linearly from almost zero over ``warmup`` steps,
+    then hold, or decay to zero along a half cosine or a line. "onecycle" is the fast-CIFAR
+    schedule: a line from 1/25 of the peak up to the peak at ``warmup``, then a line down to
+    zero at the last step, so that the final updates are the smallest.
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}: use one of {', '.join(SCHEDULES)}")
+    if schedule == "onecycle":
+        if step < warmup:
+            return ONECYCLE_START + (1 - ONECYCLE_START) * step / warmup
+        return max(0.0, 1 - (step - warmup) / max(1, total - 1 - warmup))
     if warmup and step < warmup:
         return (step + 1) / warmup
     progress = (step - warmup) / max(1, total - warmup)
@@ -54,9 +72,36 @@ def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
         return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
     if schedule == "linear":
         return max(0.0, 1 - progress)
-    if schedule == "constant":
-        return 1.0
-    raise ValueError(f"unknown schedule {schedule!r}: use constant, cosine or linear")
+    return 1.0
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW or SGD with Nesterov momentum; weight decay on weight matrices and kernels only
+    (decaying biases and normalisation gains only fights the normalisation)."""
+    decay, no_decay = [], []
+    for name, parameter in model.named_parameters():
+        if parameter.requires_grad:
+            (no_decay if parameter.ndim < 2 or "norm" in name.lower() else decay).append(parameter)
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=config.lr)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum, nesterov=True)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}: use adamw or sgd")
+
+
+def to_device(batch: Batch, device: torch.device) -> Batch:
+    """Every tensor of a (nested) batch moved to ``device``; anything else left as it is."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, tuple | list):
+        return type(batch)(to_device(item, device) for item in batch)
+    if isinstance(batch, dict):
+        return {key: to_device(value, device) for key, value in batch.items()}
+    return batch
 
 
 def _improved(value: float, best: float | None, mode: str) -> bool:
@@ -78,22 +123,14 @@ def fit(
 
     ``batches(epoch)`` yields the training batches of one epoch (so that shuffling can be
     seeded per epoch); ``step_loss`` returns the mean loss of a batch; ``epoch_metrics``
-    evaluates the model (in eval mode, without gradients) after each epoch.
+    evaluates the model (in eval mode, without gradients) after each epoch. Batches are moved
+    to the device the model is on (see :mod:`a2dl.device`).
     """
     if config.mode not in ("min", "max"):
         raise ValueError("mode must be 'min' or 'max'")
     torch.manual_seed(config.seed)
-    decay, no_decay = [], []
-    for name, parameter in model.named_parameters():
-        if parameter.requires_grad:
-            (no_decay if parameter.ndim < 2 or "norm" in name.lower() else decay).append(parameter)
-    optimizer = optimizer or torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": config.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=config.lr,
-    )
+    device = next(model.parameters()).device
+    optimizer = optimizer or make_optimizer(model, config)
     total_steps = config.epochs * steps_per_epoch
     warmup = int(config.warmup_fraction * total_steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -105,7 +142,7 @@ def fit(
     stale = 0
     for epoch in range(1, config.epochs + 1):
         model.train()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         running, seen = 0.0, 0
         bar = tqdm(
             batches(epoch),
@@ -115,7 +152,7 @@ def fit(
             disable=not progress,
         )
         for batch in bar:
-            loss = step_loss(model, batch)
+            loss = step_loss(model, to_device(batch, device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.grad_clip:
@@ -126,6 +163,9 @@ def fit(
             seen += 1
             bar.set_postfix(loss=f"{running / seen:.4f}")
         train_seconds = time.perf_counter() - started
+        # CPU time of every thread of the process: unlike wall time, not inflated by other
+        # work on the machine, so budgets in CPU-minutes can be checked on a busy machine.
+        train_cpu_seconds = time.process_time() - cpu_started
         model.eval()
         with torch.no_grad():
             metrics = epoch_metrics(model)
@@ -137,6 +177,7 @@ def fit(
             **metrics,
             "lr": scheduler.get_last_lr()[0],
             "train_seconds": train_seconds,
+            "train_cpu_seconds": train_cpu_seconds,
         }
         history.append(record)
         shown = ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")

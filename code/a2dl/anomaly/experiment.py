@@ -31,7 +31,7 @@ from a2dl.anomaly.windows import (
     prepare_series,
     window_set,
 )
-from a2dl.checkpoint import load_history, load_weights, save_history, save_weights
+from a2dl.checkpoint import load_history, load_weights, read_json, save_history, save_weights
 from a2dl.data import nab
 from a2dl.modelinfo import count_parameters
 from a2dl.train import TrainConfig, best_epoch, fit
@@ -206,7 +206,7 @@ def train_all(*, progress: bool = True) -> None:
 
 
 def load_selection() -> dict:
-    return json.loads((paths.weights_dir() / SELECTION).read_text())
+    return read_json(paths.weights_dir() / SELECTION)
 
 
 def load_autoencoder(name: str) -> tuple[WindowAutoencoder, pd.DataFrame, dict]:
@@ -251,3 +251,20 @@ def detection_metrics(detection: Detection, split: str) -> dict[str, float]:
     return {"loss": float(detection.errors[split].mean())} | binary_summary(
         windows.y.astype(int), detection.predicted(split).astype(int), detection.scores[split]
     )
+
+
+def evaluate_selected(
+    experiment: AnomalyExperiment | None = None,
+) -> tuple[dict[str, WindowSet], Detection, dict[str, dict[str, float]]]:
+    """The chosen autoencoder's detector from its saved weights: windows, detection and the
+    metrics of every split. The chapter and ``python -m a2dl evaluate anomaly`` call this."""
+    experiment = experiment or AnomalyExperiment()
+    model, _, _ = load_autoencoder(load_selection()["best"])
+    windows = split_windows(experiment)
+    detection = detect(model, windows, len(corpus(experiment.fractions)))
+    return windows, detection, {split: detection_metrics(detection, split) for split in windows}
+
+
+def test_metrics() -> dict[str, float]:
+    """``evaluate anomaly``: the test row of the chapter's results table."""
+    return evaluate_selected()[2]["test"]

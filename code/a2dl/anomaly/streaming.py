@@ -199,6 +199,12 @@ def nab_scoreboard() -> tuple[pd.DataFrame, list[np.ndarray]]:
     return pd.DataFrame(rows), scores
 
 
+def nab_scores() -> dict[str, float]:
+    """``evaluate nab``: the normalised score under each of NAB's profiles."""
+    board, _ = nab_scoreboard()
+    return dict(zip(board["profile"], board["score"], strict=True))
+
+
 def write_nab_results(out_dir, detector: str = "a2dlAutoencoder") -> int:
     """Write every file's scores in NAB's results layout under ``out_dir``; return the count."""
     from pathlib import Path

@@ -3,6 +3,6 @@
 Every public loader takes an optional ``root`` (default: :func:`a2dl.paths.data_dir`).
 """
 
-from a2dl.data.fetch import DatasetError
+from a2dl.errors import DataFileError, DatasetError
 
-__all__ = ["DatasetError"]
+__all__ = ["DataFileError", "DatasetError"]

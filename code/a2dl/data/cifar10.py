@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from a2dl import paths
-from a2dl.data.fetch import DatasetError, RemoteFile, ensure_dataset, fetch_archive
+from a2dl.data.fetch import RemoteFile, ensure_dataset, fetch_archive
+from a2dl.errors import DataFileError
 
 ARCHIVE = RemoteFile(
     url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
@@ -50,15 +51,20 @@ def cifar10_root(root: Path | None = None, *, source: RemoteFile = ARCHIVE) -> P
     )
 
 
-def _read_verified(path: Path, expected_md5: dict[str, str]) -> dict:
-    payload = path.read_bytes()
+def check_batch(path: Path, payload: bytes, expected_md5: dict[str, str] = BATCH_MD5) -> None:
+    """Refuse a batch file, by name, unless it has the MD5 the dataset's authors publish."""
     actual = hashlib.md5(payload, usedforsecurity=False).hexdigest()
     if actual != expected_md5[path.name]:
-        raise DatasetError(
+        raise DataFileError(
             f"{path} has MD5 {actual}, expected {expected_md5[path.name]}: the file is "
             "truncated or altered. Delete the folder and let the project download CIFAR-10 "
             "again, or restore the original file."
         )
+
+
+def _read_verified(path: Path, expected_md5: dict[str, str]) -> dict:
+    payload = path.read_bytes()
+    check_batch(path, payload, expected_md5)
     return pickle.loads(payload, encoding="latin1")
 
 

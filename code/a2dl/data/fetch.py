@@ -19,14 +19,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from a2dl.errors import DatasetError
 from a2dl.paths import DATA_DIR_VARIABLE
 
 CHUNK_BYTES = 1 << 20
 TIMEOUT_SECONDS = 60
-
-
-class DatasetError(RuntimeError):
-    """A dataset is missing, corrupt or unreachable; the message says what to do."""
 
 
 @dataclass(frozen=True)

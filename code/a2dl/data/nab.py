@@ -6,7 +6,10 @@ against ``nab_manifest.json`` (SHA-256 and size of each file at that commit).
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -15,6 +18,7 @@ import pandas as pd
 
 from a2dl import paths
 from a2dl.data.fetch import RemoteFile, download, ensure_dataset, install_atomically
+from a2dl.errors import DataFileError
 
 RAW_URL = "https://raw.githubusercontent.com/{repository}/{commit}/{path}"
 
@@ -63,15 +67,65 @@ def series_names(root: Path | None = None) -> list[str]:
     return sorted(rel[len("data/") :] for rel in manifest()["files"] if rel.startswith("data/"))
 
 
+RESTORE = (
+    "Restore the original file (delete the folder {folder} and the project downloads NAB "
+    "again at commit {commit}, or copy the file from github.com/numenta/NAB)."
+)
+
+
+def read_verified(relative: str, root: Path | None = None) -> bytes:
+    """The bytes of one NAB file, refused by name unless they are the pinned commit's.
+
+    A series that parses but differs from NAB's would silently change every score; the
+    check costs a hash of a file already in memory.
+    """
+    base = nab_root(root)
+    path = base / relative
+    expected = manifest()["files"].get(relative)
+    if expected is None:
+        raise DataFileError(f"{relative} is not a file of NAB at commit {manifest()['commit']}.")
+    payload = path.read_bytes()
+    if hashlib.sha256(payload).hexdigest() != expected["sha256"]:
+        raise DataFileError(
+            f"{path} differs from NAB's file at commit {manifest()['commit'][:7]} "
+            f"({len(payload):,} bytes, expected {expected['size']:,}; SHA-256 differs): it "
+            "was altered or damaged. "
+            + RESTORE.format(folder=base, commit=manifest()["commit"][:7])
+        )
+    return payload
+
+
+def parse_series(payload: bytes, path: Path) -> pd.DataFrame:
+    """A NAB CSV (``timestamp,value``) as a frame; a malformed line is named with its number."""
+    try:
+        frame = pd.read_csv(io.BytesIO(payload), parse_dates=["timestamp"])
+        if list(frame.columns) != ["timestamp", "value"]:
+            raise ValueError(f"columns are {list(frame.columns)}, expected timestamp,value")
+        return frame.astype({"value": "float64"})
+    except (pd.errors.ParserError, ValueError, TypeError) as error:
+        line = re.search(r"line (\d+)", str(error))
+        where = f", line {line.group(1)}" if line else ""
+        raise DataFileError(
+            f"{path}{where} is not a NAB series: {error}. "
+            + RESTORE.format(folder=path.parents[2], commit=manifest()["commit"][:7])
+        ) from error
+
+
 def load_series(name: str, root: Path | None = None) -> pd.DataFrame:
     """One series as a frame with a parsed ``timestamp`` and a float ``value``."""
-    frame = pd.read_csv(nab_root(root) / "data" / name, parse_dates=["timestamp"])
-    return frame.astype({"value": "float64"})
+    relative = f"data/{name}"
+    path = nab_root(root) / relative
+    try:
+        payload = read_verified(relative, root)
+    except DataFileError:
+        parse_series(path.read_bytes(), path)  # a malformed line is the more useful message
+        raise
+    return parse_series(payload, path)
 
 
 def load_windows(root: Path | None = None) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
     """The labelled anomaly windows of each series (``labels/combined_windows.json``)."""
-    raw = json.loads((nab_root(root) / "labels" / "combined_windows.json").read_text())
+    raw = json.loads(read_verified("labels/combined_windows.json", root))
     return {
         name: [(pd.Timestamp(start), pd.Timestamp(end)) for start, end in windows]
         for name, windows in raw.items()
@@ -80,5 +134,5 @@ def load_windows(root: Path | None = None) -> dict[str, list[tuple[pd.Timestamp,
 
 def load_profiles(root: Path | None = None) -> dict[str, dict[str, float]]:
     """NAB's scoring profiles: the cost-matrix weights of each (``config/profiles.json``)."""
-    raw = json.loads((nab_root(root) / "config" / "profiles.json").read_text())
+    raw = json.loads(read_verified("config/profiles.json", root))
     return {name: profile["CostMatrix"] for name, profile in raw.items()}

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from a2dl import paths
-from a2dl.checkpoint import load_history, load_weights, save_history, save_weights
+from a2dl.checkpoint import load_history, load_weights, read_json, save_history, save_weights
 from a2dl.data.stopwords import english_stopwords
 from a2dl.metrics import ClassificationResult, epoch_record
 from a2dl.text.cleaning import clean_review, stopwords_to_remove
@@ -349,12 +349,18 @@ def evaluate_splits(
     }
 
 
+def test_metrics() -> dict[str, float]:
+    """``evaluate sentiment``: the saved Transformer on the test split, as in the chapter."""
+    model, vocab, _, _ = load_sentiment_model()
+    return _split_result(model, vocab, cleaned_splits(True), "test").summary()
+
+
 def load_baseline() -> pd.DataFrame:
-    return pd.DataFrame(json.loads((paths.weights_dir() / BASELINE).read_text()))
+    return pd.DataFrame(read_json(paths.weights_dir() / BASELINE))
 
 
 def load_ablation() -> pd.DataFrame:
-    return pd.DataFrame(json.loads((paths.weights_dir() / ABLATION).read_text()))
+    return pd.DataFrame(read_json(paths.weights_dir() / ABLATION))
 
 
 def pipeline_steps(text: str, stopwords: frozenset[str]) -> pd.DataFrame:

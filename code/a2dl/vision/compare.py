@@ -3,7 +3,6 @@ comparison table built from them, their histories and the measured speeds."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,13 +10,14 @@ import pandas as pd
 from torch import nn
 
 from a2dl import paths
+from a2dl.checkpoint import read_json
 from a2dl.metrics import ClassificationResult
 from a2dl.modelinfo import count_parameters
 from a2dl.train import best_epoch
 from a2dl.vision import registry
 from a2dl.vision.cost import SPEED_FILE, multiply_accumulates
 from a2dl.vision.data import CifarSplits
-from a2dl.vision.experiment import VisionRecipe, evaluate, load_history_frame, load_model
+from a2dl.vision.experiment import VisionRecipe, load_history_frame, test_result
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,14 @@ def load_and_test(splits: CifarSplits) -> dict[str, SavedModel]:
     """Every saved model of the registry, with its history and its test-set predictions."""
     saved = {}
     for name in registry.MODELS:
-        model, metadata = load_model(name)
-        saved[name] = SavedModel(
-            name, model, metadata, load_history_frame(name), evaluate(model, "test", splits)
-        )
+        model, metadata, test = test_result(name, splits)
+        saved[name] = SavedModel(name, model, metadata, load_history_frame(name), test)
     return saved
 
 
 def load_speeds() -> dict:
     """Inference speeds written by ``python -m a2dl bench vision``."""
-    path = paths.weights_dir() / SPEED_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"No {path}: run `python -m a2dl bench vision` after training.")
-    return json.loads(path.read_text())
+    return read_json(paths.weights_dir() / SPEED_FILE)
 
 
 def comparison_table(saved: dict[str, SavedModel], speeds: dict) -> pd.DataFrame:

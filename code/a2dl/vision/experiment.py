@@ -3,6 +3,7 @@ its weights and history, and evaluate saved weights. ``python -m a2dl train visi
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from a2dl import paths
+from a2dl import device, paths
 from a2dl.checkpoint import (
     config_to_dict,
     load_history,
@@ -20,17 +21,21 @@ from a2dl.checkpoint import (
     save_history,
     save_weights,
 )
+from a2dl.lr_range import lr_range_test
 from a2dl.metrics import ClassificationResult, epoch_record
 from a2dl.train import TrainConfig, best_epoch, fit
 from a2dl.vision import registry
 from a2dl.vision.data import CifarSplits, cifar_splits, normalise, training_batches
 
 TRAIN_PROBE = 2_000  # training images (un-augmented) scored after each epoch for the curves
+BUDGET_CPU_MINUTES = 40  # per network: minutes of a quiet 2-core machine (CPU time / 2)
 
 
 @dataclass(frozen=True)
 class VisionRecipe:
-    """The one recipe every model of the comparison is trained with, budget included."""
+    """How one network of the comparison is trained. The data, augmentation, batch size,
+    label smoothing, seed, test-time flip averaging and budget are shared by all four; the
+    optimiser and its schedule are each network's own (see :data:`RECIPES`)."""
 
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
@@ -45,10 +50,59 @@ class VisionRecipe:
             mode="max",
         )
     )
-    batch_size: int = 64  # per-image cost on CPU is the same as at 128, and twice the updates
+    batch_size: int = 128
     label_smoothing: float = 0.1
     validation_size: int = 5_000
     threads: int = 2
+    test_time_flip: bool = True  # average the probabilities of the image and its mirror
+
+
+def _sgd(epochs: int, lr: float) -> VisionRecipe:
+    """The convolutional networks' recipe, as the fast-CIFAR literature trains ResNets: SGD
+    with Nesterov momentum 0.9 and a one-cycle schedule, weight decay 5e-4."""
+    return VisionRecipe(
+        train=TrainConfig(
+            epochs=epochs,
+            lr=lr,
+            weight_decay=5e-4,
+            warmup_fraction=0.2,
+            schedule="onecycle",
+            optimizer="sgd",
+            momentum=0.9,
+            grad_clip=None,
+            patience=None,
+            monitor="val_accuracy",
+            mode="max",
+        )
+    )
+
+
+# Each network's own recipe. The peak learning rates come from the range tests
+# (``python -m a2dl lr-range vision-<name>``, plotted in the chapter); the epochs are what
+# BUDGET_CPU_MINUTES buy each network at its measured CPU cost per image.
+RECIPES: dict[str, VisionRecipe] = {
+    "resnet": _sgd(epochs=42, lr=0.1),
+    "vgg": _sgd(epochs=54, lr=0.1),
+    "efficientnet": _sgd(epochs=77, lr=0.009),
+    "vit": VisionRecipe(
+        train=TrainConfig(
+            epochs=23,
+            lr=5e-4,
+            weight_decay=0.05,
+            warmup_fraction=0.1,
+            schedule="cosine",
+            grad_clip=1.0,
+            patience=None,
+            monitor="val_accuracy",
+            mode="max",
+        )
+    ),
+}
+
+
+def recipe_for(name: str) -> VisionRecipe:
+    registry.entry(name)  # the usual error for an unknown name
+    return RECIPES[name]
 
 
 def weights_path(name: str) -> Path:
@@ -67,28 +121,44 @@ def prepare(model: nn.Module, name: str) -> nn.Module:
 
 @torch.no_grad()
 def predict(
-    model: nn.Module, images: torch.Tensor, splits: CifarSplits, *, batch_size: int = 500
+    model: nn.Module,
+    images: torch.Tensor,
+    splits: CifarSplits,
+    *,
+    flip: bool = True,
+    batch_size: int = 500,
 ) -> np.ndarray:
-    """Class probabilities (float64, rows summing to 1) for uint8 images, in order."""
+    """Class probabilities (float64, rows summing to 1) for uint8 images, in order; with
+    ``flip``, the mean of the probabilities of each image and its left-right mirror."""
     model.eval()
-    channels_last = next(model.parameters()).is_contiguous(memory_format=torch.channels_last)
+    parameter = next(model.parameters())
+    channels_last = parameter.is_contiguous(memory_format=torch.channels_last)
+
+    def probabilities(batch: torch.Tensor) -> torch.Tensor:
+        if channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        return torch.softmax(model(batch.to(parameter.device)).double(), dim=1).cpu()
+
     chunks = []
     for start in range(0, len(images), batch_size):
         batch = normalise(images[start : start + batch_size], splits.mean, splits.std)
-        if channels_last:
-            batch = batch.contiguous(memory_format=torch.channels_last)
-        chunks.append(torch.softmax(model(batch).double(), dim=1))
+        chunk = probabilities(batch)
+        if flip:
+            chunk = (chunk + probabilities(batch.flip(-1))) / 2
+        chunks.append(chunk)
     return torch.cat(chunks).numpy()
 
 
-def evaluate(model: nn.Module, split: str, splits: CifarSplits) -> ClassificationResult:
+def evaluate(
+    model: nn.Module, split: str, splits: CifarSplits, *, flip: bool = True
+) -> ClassificationResult:
     """The model on ``train``, ``validation`` or ``test``: the one evaluation path."""
     images, labels = {
         "train": (splits.train_x, splits.train_y),
         "validation": (splits.val_x, splits.val_y),
         "test": (splits.test_x, splits.test_y),
     }[split]
-    return ClassificationResult(labels.numpy(), predict(model, images, splits))
+    return ClassificationResult(labels.numpy(), predict(model, images, splits, flip=flip))
 
 
 def train_model(
@@ -99,13 +169,13 @@ def train_model(
     splits: CifarSplits | None = None,
     progress: bool = True,
 ) -> tuple[nn.Module, list[dict[str, float]], float]:
-    """Train registry model ``name`` by ``recipe``; returns (model at its best epoch, history,
-    wall-clock seconds of the whole run)."""
-    recipe = recipe or VisionRecipe()
+    """Train registry model ``name`` by ``recipe`` (its own by default) on the selected device;
+    returns (model at its best epoch, history, wall-clock seconds of the whole run)."""
+    recipe = recipe or recipe_for(name)
     splits = splits or cifar_splits(recipe.validation_size, recipe.train.seed)
     torch.set_num_threads(recipe.threads)
     torch.manual_seed(recipe.train.seed)
-    model = prepare(registry.build(name, config), name)
+    model = prepare(registry.build(name, config).to(device.current()), name)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
     probe = torch.from_numpy(
         np.random.default_rng(recipe.train.seed).choice(
@@ -129,9 +199,10 @@ def train_model(
     def epoch_metrics(net: nn.Module) -> dict[str, float]:
         return epoch_record(
             ClassificationResult(
-                splits.train_y[probe].numpy(), predict(net, splits.train_x[probe], splits)
+                splits.train_y[probe].numpy(),
+                predict(net, splits.train_x[probe], splits, flip=recipe.test_time_flip),
             ),
-            evaluate(net, "validation", splits),
+            evaluate(net, "validation", splits, flip=recipe.test_time_flip),
         )
 
     started = time.perf_counter()
@@ -149,8 +220,10 @@ def train_model(
 
 def train_and_save(name: str, *, progress: bool = True) -> None:
     """``train vision-<name>``: one model of the comparison, its weights and history."""
-    recipe = VisionRecipe()
+    recipe = recipe_for(name)
+    cpu_started = time.process_time()
     model, history, seconds = train_model(name, recipe, progress=progress)
+    cpu_seconds = time.process_time() - cpu_started
     best = best_epoch(history, recipe.train.monitor, recipe.train.mode)
     save_weights(
         weights_path(name),
@@ -159,11 +232,76 @@ def train_and_save(name: str, *, progress: bool = True) -> None:
         architecture=name,
         train_seconds=seconds,
         epoch_seconds=sum(record["train_seconds"] for record in history),
+        cpu_seconds=cpu_seconds,  # whole run, evaluation included; budget: CPU time / threads
+        device=str(device.current()),
         best_epoch=best["epoch"],
         recipe=config_to_dict(recipe),
     )
     save_history(history_path(name), history)
-    print(f"saved {weights_path(name)} (best epoch {best['epoch']}, {seconds / 60:.1f} min)")
+    print(
+        f"saved {weights_path(name)} (best epoch {best['epoch']}, {seconds / 60:.1f} min wall, "
+        f"{cpu_seconds / recipe.threads / 60:.1f} CPU-min of {BUDGET_CPU_MINUTES})"
+    )
+
+
+def lr_range_path(name: str) -> Path:
+    return paths.weights_dir() / f"cifar10_{name}.lr_range.json"
+
+
+LR_RANGE_STEPS = 200  # about half an epoch at batch 128: a minute or two per network on 2 cores
+LR_RANGE_BOUNDS = {"sgd": (1e-3, 10.0), "adamw": (1e-5, 1e-1)}
+
+
+def lr_range(name: str, *, steps: int = LR_RANGE_STEPS) -> dict[str, object]:
+    """``lr-range vision-<name>``: the range test of the network's own optimiser, and the
+    epochs that the budget buys it at the measured CPU cost (training steps and evaluation)."""
+    recipe = recipe_for(name)
+    splits = cifar_splits(recipe.validation_size, recipe.train.seed)
+    torch.set_num_threads(recipe.threads)
+    torch.manual_seed(recipe.train.seed)
+    model = prepare(registry.build(name).to(device.current()), name)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+    channels_last = registry.entry(name).channels_last
+
+    def batches():
+        for images, labels in training_batches(splits, recipe.batch_size, recipe.train.seed):
+            if channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            yield images, labels
+
+    lr_min, lr_max = LR_RANGE_BOUNDS[recipe.train.optimizer]
+    result = lr_range_test(
+        model,
+        batches(),
+        lambda net, batch: loss_fn(net(batch[0]), batch[1]),
+        recipe.train,
+        lr_min=lr_min,
+        lr_max=lr_max,
+        steps=steps,
+    )
+    cpu_started = time.process_time()
+    predict(model, splits.val_x[:1_000], splits, flip=recipe.test_time_flip)
+    eval_cpu_per_image = (time.process_time() - cpu_started) / 1_000
+    steps_per_epoch = -(-len(splits.train_y) // recipe.batch_size)
+    epoch_cpu = result["cpu_seconds_per_step"] * steps_per_epoch + eval_cpu_per_image * (
+        len(splits.val_y) + TRAIN_PROBE
+    )
+    budget_cpu = BUDGET_CPU_MINUTES * 60 * recipe.threads
+    result |= {
+        "network": name,
+        "batch_size": recipe.batch_size,
+        "chosen_lr": recipe.train.lr,
+        "epoch_cpu_seconds": epoch_cpu,
+        "epochs_in_budget": int(budget_cpu // epoch_cpu),
+    }
+    lr_range_path(name).write_text(json.dumps(result, indent=1))
+    print(
+        f"{name}: lowest smoothed loss at lr {result['lr_at_min_loss']:.3g}, suggested peak "
+        f"{result['suggested_lr']:.3g} (recipe: {recipe.train.lr:g}); one epoch "
+        f"{epoch_cpu / recipe.threads / 60:.2f} CPU-min, so {BUDGET_CPU_MINUTES} CPU-min buy "
+        f"{result['epochs_in_budget']} epochs (recipe: {recipe.train.epochs})"
+    )
+    return result
 
 
 def load_model(name: str, path: Path | None = None, *, expected=None) -> tuple[nn.Module, dict]:
@@ -174,6 +312,25 @@ def load_model(name: str, path: Path | None = None, *, expected=None) -> tuple[n
         path or weights_path(name), model_entry.build, model_entry.config_type, expected=expected
     )
     return prepare(model, name), metadata
+
+
+def test_result(
+    name: str, splits: CifarSplits | None = None
+) -> tuple[nn.Module, dict, ClassificationResult]:
+    """The saved network, its metadata, and its test-set predictions, flip-averaged if the
+    recipe it was trained with says so: the chapter's comparison and ``evaluate`` use this."""
+    model, metadata = load_model(name)
+    recipe = metadata.get("recipe", {})
+    splits = splits or cifar_splits(
+        recipe.get("validation_size", 5_000), recipe.get("train", {}).get("seed", 676)
+    )
+    flip = bool(recipe.get("test_time_flip", False))
+    return model, metadata, evaluate(model, "test", splits, flip=flip)
+
+
+def test_metrics(name: str) -> dict[str, float]:
+    """``evaluate vision-<name>``: the test row of the chapter's comparison."""
+    return test_result(name)[2].summary()
 
 
 def load_history_frame(name: str) -> pd.DataFrame:
