@@ -131,3 +131,60 @@ def test_refractory_period_silences_repeated_alerts():
 
     scores = np.array([0.1, 0.9995, 0.9999, 0.5, 0.9999, 0.2])
     assert refractory(scores, level=0.999, rows=2).tolist() == [0.1, 0.9995, 0, 0, 0.9999, 0]
+
+
+def test_likelihood_of_a_constant_stream_is_one_half_and_rises_on_a_step():
+    from a2dl.anomaly.streaming import anomaly_likelihood
+
+    constant = np.full(400, 0.3)
+    assert np.allclose(anomaly_likelihood(constant, history=100)[20:], 0.5)
+    noisy = 0.3 + 0.01 * np.random.default_rng(2).normal(size=400)
+    stepped = np.r_[noisy[:300], noisy[300:] + 0.5]
+    likelihood = anomaly_likelihood(stepped, history=100, average_rows=5)
+    assert likelihood[299] < 0.99 < likelihood[300] and likelihood[304] > 0.999
+
+
+def test_spatial_check_flags_only_values_beyond_the_range_seen_so_far():
+    from a2dl.anomaly.streaming import outside_seen_range
+
+    values = np.array([0.0, 10.0, 5.0, 10.4, 11.0, -0.6, 3.0])
+    # range so far [0, 10], [0, 10.4] (10.4 is within 5 % and still widens it), [0, 11]
+    assert outside_seen_range(values, 0.05).tolist() == [
+        False,
+        True,
+        False,
+        False,
+        True,
+        True,
+        False,
+    ]
+
+
+def test_no_score_depends_on_a_later_row():
+    from a2dl.anomaly.streaming import DetectorConstants, anomaly_scores
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=600)
+    errors = {64: np.abs(rng.normal(size=600)), 16: np.abs(rng.normal(size=600))}
+    constants = DetectorConstants(lengths=(64, 16), average_rows=5, history=200, tolerance=0.05)
+    scores = anomaly_scores(values, errors, constants)
+    for t in (100, 350, 599):
+        future = rng.permutation(np.arange(t + 1, 600))  # shuffle rows after t
+        order = np.r_[np.arange(t + 1), future].astype(int)
+        shuffled = anomaly_scores(
+            values[order], {k: e[order] for k, e in errors.items()}, constants
+        )
+        np.testing.assert_array_equal(shuffled[: t + 1], scores[: t + 1])
+
+
+def test_cross_validation_folds_never_share_a_file_and_cover_every_category():
+    from a2dl.anomaly.nab_detector import folds
+    from a2dl.data import nab
+
+    names = nab.series_names()
+    first, second = folds(names)
+    assert not set(first) & set(second)
+    assert sorted(first + second) == list(range(len(names)))
+    assert abs(len(first) - len(second)) <= 1
+    for half in (first, second):
+        assert {names[i].split("/")[0] for i in half} == {n.split("/")[0] for n in names}

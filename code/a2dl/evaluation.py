@@ -17,8 +17,8 @@ EVALUATIONS: dict[str, tuple[str, str]] = {
         "Part II: the chosen autoencoder's window detector on the test windows",
     ),
     "nab": (
-        "a2dl.anomaly.streaming:nab_scores",
-        "Part II: normalised NAB scores of the streaming detector, three profiles",
+        "a2dl.anomaly.nab_detector:nab_scores",
+        "Part II: NAB scores of the streaming detector, held out and tuned on all files",
     ),
     "sentiment": (
         "a2dl.text.experiment:test_metrics",
