@@ -8,11 +8,13 @@ import pytest
 
 from a2dl.notebook import CodeCell, book_chapters, parse_chapter
 from a2dl.paths import repo_root
+from a2dl.report import coverage
 
 CHAPTERS = book_chapters()
 REFERENCE = re.compile(r"(?<![\w@])@((?:fig|tbl|eq|sec)-[\w-]*\w)")
 CITATION = re.compile(r"(?<![\w@])@(?!(?:fig|tbl|eq|sec)-)([A-Za-z][\w:.-]*\w)")
 DEFINED = re.compile(r"\{#((?:fig|tbl|eq|sec)-[\w-]+)[\s}]")
+WRITTEN_EQUATION = re.compile(r"display_equation\([^)]*\"(eq-[\w-]+)\"\)", re.DOTALL)
 REQUIREMENT_IDS = (
     [f"R0.{i}" for i in range(1, 8)]
     + [f"R1.{i}" for i in range(1, 5)]
@@ -41,6 +43,7 @@ def _defined_labels() -> set[str]:
     for prose, cells in BOOK.values():
         labels |= set(DEFINED.findall(prose))
         labels |= {str(c.options["label"]) for c in cells if "label" in c.options}
+        labels |= {label for c in cells for label in WRITTEN_EQUATION.findall(c.source)}
     return labels
 
 
@@ -109,7 +112,34 @@ def test_chapters_with_code_start_with_the_setup_call(chapter):
         assert cells[0].options.get("include") is False
 
 
-def test_coverage_appendix_lists_every_requirement_once():
-    coverage = (repo_root() / "chapters" / "appendix-coverage.qmd").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| (R[0-9BS]\.\d+) \|", coverage, flags=re.MULTILINE)
+SPEC = repo_root().parent / "shared" / "spec" / "REQUIREMENTS.md"
+
+
+def _spec_ids() -> list[str]:
+    """The requirement IDs of the specification where it lies beside the clone (CI), else the
+    list above (a student's clone has no spec)."""
+    if not SPEC.is_file():
+        return REQUIREMENT_IDS
+    return sorted(set(re.findall(r"^- (R[0-9BS]\.\d+) ", SPEC.read_text(), flags=re.MULTILINE)))
+
+
+def test_coverage_lists_every_requirement_of_the_spec_once():
+    rows = coverage()
+    assert sorted(rows) == sorted(_spec_ids())
     assert sorted(rows) == sorted(REQUIREMENT_IDS)
+
+
+def test_every_coverage_anchor_exists_and_nothing_is_left_unanswered():
+    labels = _defined_labels()
+    for rid, row in coverage().items():
+        anchors = REFERENCE.findall(row["answered"])
+        assert set(anchors) <= labels, f"{rid}: {sorted(set(anchors) - labels)} do not exist"
+        assert "not yet answered" not in row["answered"].lower(), rid
+        if rid.startswith(("R1", "R2", "R3", "R4", "RB")):
+            assert anchors, f"{rid} names no section, table, figure or equation"
+
+
+def test_the_coverage_appendix_is_generated_from_the_one_source():
+    appendix = (repo_root() / "chapters" / "appendix-coverage.qmd").read_text(encoding="utf-8")
+    assert "coverage_table()" in appendix
+    assert not re.search(r"^\| R[0-9BS]\.\d+ \|", appendix, flags=re.MULTILINE)

@@ -35,6 +35,71 @@ def binary_summary(y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray) ->
     }
 
 
+def trivial_detectors(base_rate: float, alarm_rate: float) -> dict[str, dict[str, float]]:
+    """What detectors that ignore the input achieve, in expectation, on data with
+    ``base_rate`` positives: one that never alarms, and one that alarms at random on a share
+    ``alarm_rate`` of the examples. Both have balanced accuracy 0.5 and PR-AUC equal to the
+    base rate (ROC-AUC 0.5); F1 is 0 for the first and 2pq/(p + q) for the second."""
+    p, q = base_rate, alarm_rate
+    return {
+        "never alarms": {
+            "accuracy": 1 - p,
+            "balanced_accuracy": 0.5,
+            "precision": 0.0,
+            "recall": 0.0,
+            "f1": 0.0,
+            "roc_auc": 0.5,
+            "pr_auc": p,
+        },
+        "alarms at random": {
+            "accuracy": (1 - p) * (1 - q) + p * q,
+            "balanced_accuracy": 0.5,
+            "precision": p,
+            "recall": q,
+            "f1": 2 * p * q / (p + q) if p + q else 0.0,
+            "roc_auc": 0.5,
+            "pr_auc": p,
+        },
+    }
+
+
+def bootstrap_over_groups(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    score: np.ndarray,
+    groups: np.ndarray,
+    *,
+    replicates: int = 1000,
+    level: float = 0.95,
+    seed: int = 676,
+) -> dict[str, tuple[float, float]]:
+    """Percentile confidence intervals of every :func:`binary_summary` metric, and of its
+    margin over the better trivial detector (same alarm rate), resampling whole groups.
+
+    Neighbouring windows of one series overlap and share its anomalies, so windows are not
+    independent draws; series are. Margins are keyed ``<metric>_margin``.
+    """
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+    draws: dict[str, list[float]] = {}
+    for _ in range(replicates):
+        rows = np.concatenate([members[i] for i in rng.integers(len(members), size=len(members))])
+        y = y_true[rows]
+        if y.all() or not y.any():
+            continue
+        metrics = binary_summary(y, y_pred[rows], score[rows])
+        trivial = trivial_detectors(float(y.mean()), float(y_pred[rows].mean()))
+        for name, value in metrics.items():
+            best_trivial = max(detector[name] for detector in trivial.values())
+            draws.setdefault(name, []).append(value)
+            draws.setdefault(f"{name}_margin", []).append(value - best_trivial)
+    tail = (1 - level) / 2 * 100
+    return {
+        name: (float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail)))
+        for name, values in draws.items()
+    }
+
+
 @dataclass(frozen=True)
 class ClassificationResult:
     """Predictions of one model on one split, with the metrics derived from them."""

@@ -41,13 +41,80 @@ def ubit_names() -> str:
     return "_".join(author["email"].split("@")[0] for author in authors())
 
 
+MARKDOWN_SPECIALS = "\\`*_{}[]<>#+-.!|$@&~^"
+# Words that a header made from a code name should show as the report writes them.
+HEADER_WORDS = {
+    "val": "validation",
+    "f1": "F1",
+    "roc": "ROC",
+    "pr": "PR",
+    "auc": "AUC",
+    "mse": "MSE",
+    "nab": "NAB",
+    "macs": "MACs",
+    "fp": "FP",
+    "fn": "FN",
+}
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally in Markdown: every punctuation mark that Markdown or raw HTML
+    could read as syntax is backslash-escaped (a ``|`` would end a table cell, ``<i>`` would
+    vanish as HTML, ``&amp;`` would become ``&``)."""
+    return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in text)
+
+
+def readable_header(name: str) -> str:
+    """``val_f1`` → ``validation F1``; a header that is already prose is kept as it is."""
+    if "_" not in name:
+        return name
+    words = [HEADER_WORDS.get(word.lower(), word) for word in name.split("_")]
+    joined = " ".join(words)
+    return joined.replace("ROC AUC", "ROC-AUC").replace("PR AUC", "PR-AUC")
+
+
 def markdown_table(
-    frame: pd.DataFrame, *, index: bool = False, floatfmt: str | tuple[str, ...] = ",.3f"
+    frame: pd.DataFrame,
+    *,
+    index: bool = False,
+    floatfmt: str | tuple[str, ...] = ",.3f",
+    markdown_columns: tuple[str, ...] = (),
 ) -> Markdown:
     """A frame as a Markdown table, which Quarto turns into a numbered Typst table.
 
+    Text cells are shown literally (escaped) unless their column is in ``markdown_columns``;
+    code-style headers become words (:func:`readable_header`); missing values print as "—".
     ``floatfmt`` is one format for every column or a tuple with one per column."""
-    return Markdown(frame.to_markdown(index=index, floatfmt=floatfmt, intfmt=",", missingval="—"))
+    shown = frame.reset_index() if index else frame.copy()
+    for column in shown.columns:
+        if shown[column].dtype == object and column not in markdown_columns:
+            shown[column] = shown[column].map(
+                lambda v: escape_markdown(v) if isinstance(v, str) else v
+            )
+    shown.columns = [escape_markdown(readable_header(str(c))) for c in shown.columns]
+    return Markdown(shown.to_markdown(index=False, floatfmt=floatfmt, intfmt=",", missingval="—"))
+
+
+def coverage_table(path: Path | None = None) -> Markdown:
+    """The coverage appendix from its one source, ``chapters/_coverage.yml``."""
+    rows = coverage(path)
+    frame = pd.DataFrame(
+        [(rid, row["requirement"], row["answered"]) for rid, row in rows.items()],
+        columns=["ID", "Requirement", "Where it is answered"],
+    )
+    return markdown_table(frame, markdown_columns=("Requirement", "Where it is answered"))
+
+
+def coverage(path: Path | None = None) -> dict[str, dict[str, str]]:
+    path = path or paths.repo_root() / "chapters" / "_coverage.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def display_equation(lines: list[str], label: str) -> Markdown:
+    """A numbered display equation (aligned on ``&``) written by a cell, so that every number
+    in it comes from the computation; show it from a cell with ``output: asis``."""
+    body = " \\\\\n".join(lines)
+    return Markdown(f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$ {{#{label}}}")
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
