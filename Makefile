@@ -10,15 +10,21 @@ export A2_DATA_DIR ?= $(CURDIR)/data
 NAMES  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev report preview test lint format weights figures submission checkpoint clean
+.PHONY: help setup setup-dev report chapter preview test lint format weights figures submission checkpoint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
+# The Quarto that renders: QUARTO=... if given, else a new-enough `quarto` on the PATH, else
+# pip's quarto-cli installed into the venv (see code/a2dl/quarto_choice.py). One line says which.
+QUARTO ?=
+export QUARTO
+CHOOSE_QUARTO = $(PY) -m a2dl.quarto_choice --venv $(VENV)
+
 $(VENV)/.report: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e ".[report,dev]"
+	$(PY) -m pip install -e ".[notebook,dev]"
 	touch $@ $(VENV)/.dev
 
 $(VENV)/.dev: pyproject.toml
@@ -26,15 +32,22 @@ $(VENV)/.dev: pyproject.toml
 	$(PY) -m pip install -e ".[dev]"
 	touch $@
 
-setup: $(VENV)/.report  ## virtual environment with the package, Jupyter, Quarto and test tools
+setup: $(VENV)/.report  ## virtual environment with the package, Jupyter and test tools
 
 setup-dev: $(VENV)/.dev  ## the same without Quarto (what CI installs)
 
 report: $(VENV)/.report  ## render the whole report to _book/ (PDF)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/quarto render
+	@quarto=$$($(CHOOSE_QUARTO)) && \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" QUARTO_PYTHON="$(CURDIR)/$(PY)" "$$quarto" render
+
+chapter: $(VENV)/.report  ## re-render one chapter: make chapter CHAPTER=chapters/03-self-attention.qmd
+	@test -n "$(CHAPTER)" || { echo "usage: make chapter CHAPTER=chapters/<file>.qmd" >&2; exit 2; }
+	@quarto=$$($(CHOOSE_QUARTO)) && \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" QUARTO_PYTHON="$(CURDIR)/$(PY)" "$$quarto" render "$(CHAPTER)"
 
 preview: $(VENV)/.report  ## live preview while writing
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/quarto preview
+	@quarto=$$($(CHOOSE_QUARTO)) && \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" QUARTO_PYTHON="$(CURDIR)/$(PY)" "$$quarto" preview
 
 test: $(VENV)/.dev  ## unit tests and every chapter executed in a fresh kernel
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m pytest

@@ -32,3 +32,23 @@ def linear_layer_table(model: nn.Module) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def parameter_derivation(widths: tuple[int, ...]) -> list[str]:
+    """The lines of the per-layer parameter count of a dense stack as LaTeX (aligned on
+    ``=``): P_l = n_in · n_out + n_out for each layer, then the weights, biases and total."""
+
+    def n(value: int) -> str:
+        return rf"\text{{{value:,}}}"
+
+    shapes = list(zip(widths[:-1], widths[1:], strict=True))
+    layers = [dense_layer_parameters(a, b) for a, b in shapes]
+    lines = [
+        rf"P_{i} &= {a} \cdot {b} + {b} = {n(w)} + {n(bias)} = {n(w + bias)}"
+        for i, ((a, b), (w, bias)) in enumerate(zip(shapes, layers, strict=True), 1)
+    ]
+    weights, biases = sum(w for w, _ in layers), sum(b for _, b in layers)
+    terms = " + ".join(f"P_{i}" for i in range(1, len(layers) + 1))
+    lines.append(rf"P &= {terms} = {n(weights)}\ \text{{weights}} + {n(biases)}\ \text{{biases}}")
+    lines.append(rf"&= {n(weights + biases)}")
+    return lines
