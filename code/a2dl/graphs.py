@@ -24,51 +24,59 @@ def _digraph(name: str, *, rankdir: str, size: str) -> graphviz.Digraph:
     return graph
 
 
+def _html(text: str) -> str:
+    """A Graphviz HTML label: ``_{k}`` becomes a subscript, ``\n`` a line break, so that the
+    figure writes W<sub>q</sub> and d<sub>k</sub> as the equations do."""
+    import re
+
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = re.sub(r"_\{([^}]*)\}", r"<SUB>\1</SUB>", escaped)
+    return "<" + escaped.replace("\n", "<BR/>") + ">"
+
+
 def autoencoder_graph(
     widths: tuple[int, ...] = (1000, 512, 32, 512, 1000),
     activations: tuple[str, ...] = ("ReLU", "", "ReLU", "sigmoid"),
 ) -> graphviz.Digraph:
-    """The forward pass and loss of a dense autoencoder, one matmul/add/activation per layer.
+    """The forward pass and loss of a dense autoencoder, one operation node per layer.
 
-    ``activations[i]`` follows layer ``i``; an empty string is a linear layer (the bottleneck).
-    The target of an autoencoder is its own input, drawn as its own node beside the output.
+    Layer l computes act(W_l h + b_l); ``activations[l - 1]`` names its activation (an empty
+    string is a linear layer: the bottleneck). Tensors are named as in the chapter's
+    equations: x, h_1, z (the code), h_3, x̂. The target of an autoencoder is its own input.
     """
     if len(activations) != len(widths) - 1:
         raise ValueError("one activation (or '') per layer: len(activations) == len(widths) - 1")
-    graph = _digraph("autoencoder", rankdir="TB", size="6.5,9")
-    graph.node("x", f"input x\n{widths[0]}", **TENSOR)
-    previous = "x"
+    layers = len(widths) - 1
+    bottleneck = min(range(1, layers), key=lambda layer: widths[layer])
+    graph = _digraph("autoencoder", rankdir="TB", size="6.3,8")
+    graph.attr(ranksep="0.22", nodesep="0.35")
+    graph.node("x", _html(f"input x\n{widths[0]:,}"), **TENSOR)
+    previous, previous_name = "x", "x"
     for layer, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:], strict=True), start=1):
-        weight, bias = f"W{layer}", f"b{layer}"
-        matmul, add = f"matmul{layer}", f"add{layer}"
+        activation = activations[layer - 1]
+        affine = f"W_{{{layer}}} {previous_name} + b_{{{layer}}}"
+        operation = f"{activation}({affine})" if activation else affine
         with graph.subgraph() as row:
             row.attr(rank="same")
-            row.node(weight, f"W{layer}\n{n_out} × {n_in}", **PARAMETER)
-            row.node(matmul, "matmul", **OPERATION)
-        with graph.subgraph() as row:
-            row.attr(rank="same")
-            row.node(bias, f"b{layer}\n{n_out}", **PARAMETER)
-            row.node(add, "+", **OPERATION)
-        graph.edge(previous, matmul, label=f" {n_in}")
-        graph.edge(weight, matmul)
-        graph.edge(matmul, add, label=f" {n_out}")
-        graph.edge(bias, add)
-        previous = add
-        name = activations[layer - 1]
-        if name:
-            node = f"act{layer}"
-            graph.node(node, name, **OPERATION)
-            graph.edge(previous, node)
-            previous = node
-        label = "x̂ (reconstruction)" if layer == len(widths) - 1 else f"h{layer}"
-        graph.node(f"h{layer}", f"{label}\n{n_out}", **TENSOR)
-        graph.edge(previous, f"h{layer}")
-        previous = f"h{layer}"
+            row.node(f"W{layer}", _html(f"W_{{{layer}}}\n{n_out:,} × {n_in:,}"), **PARAMETER)
+            row.node(f"op{layer}", _html(operation), **OPERATION)
+            row.node(f"b{layer}", _html(f"b_{{{layer}}}\n{n_out:,}"), **PARAMETER)
+        graph.edge(previous, f"op{layer}", label=f" {n_in:,}")
+        graph.edge(f"W{layer}", f"op{layer}")
+        graph.edge(f"b{layer}", f"op{layer}")
+        if layer == layers:
+            name, label = "x̂", f"reconstruction x̂\n{n_out:,}"
+        elif layer == bottleneck:
+            name, label = "z", f"code z\n{n_out:,}"
+        else:
+            name, label = f"h_{{{layer}}}", f"h_{{{layer}}}\n{n_out:,}"
+        graph.node(f"t{layer}", _html(label), **TENSOR)
+        graph.edge(f"op{layer}", f"t{layer}")
+        previous, previous_name = f"t{layer}", name
     with graph.subgraph() as row:
         row.attr(rank="same")
-        row.node("target", f"target x\n{widths[0]}", **TENSOR)
-        row.node(previous)
-    graph.node("mse", "MSE\n(1/n) Σ (x̂ − x)²", **OPERATION)
+        row.node("target", _html(f"target x\n{widths[0]:,}"), **TENSOR)
+        row.node("mse", _html("MSE: (1/n) Σ (x̂_{i} − x_{i})²"), **OPERATION)
     graph.node("loss", "loss L", **LOSS)
     graph.edge(previous, "mse")
     graph.edge("target", "mse")
@@ -77,7 +85,7 @@ def autoencoder_graph(
 
 
 def self_attention_graph(
-    n: str = "N", d_model: str = "d", d_k: str = "d_k", d_v: str = "d_v"
+    n: str = "N", d_model: str = "d", d_k: str = "d_{k}", d_v: str = "d_{v}"
 ) -> graphviz.Digraph:
     """Single-head self-attention from the input x to the representation z.
 
@@ -86,13 +94,13 @@ def self_attention_graph(
     to z. Shapes are symbolic so that the figure matches the chapter's equations.
     """
     graph = _digraph("self_attention", rankdir="TB", size="6.5,8.5")
-    graph.node("x", f"input x\n{n} × {d_model}", **TENSOR)
+    graph.node("x", _html(f"input x\n{n} × {d_model}"), **TENSOR)
     projections = (("q", "Q", d_k, "queries"), ("k", "K", d_k, "keys"), ("v", "V", d_v, "values"))
     with graph.subgraph() as weights_row:
         weights_row.attr(rank="same")
         for key, _, width, _ in projections:
-            weights_row.node(f"W{key}", f"W_{key}\n{d_model} × {width}", **PARAMETER)
-            weights_row.node(f"b{key}", f"b_{key}\n{width}", **PARAMETER)
+            weights_row.node(f"W{key}", _html(f"W_{{{key}}}\n{d_model} × {width}"), **PARAMETER)
+            weights_row.node(f"b{key}", _html(f"b_{{{key}}}\n{width}"), **PARAMETER)
     with graph.subgraph() as projected_row:
         projected_row.attr(rank="same")
         for key, name, width, role in projections:
@@ -100,26 +108,26 @@ def self_attention_graph(
             graph.edge("x", f"mm{key}")
             graph.edge(f"W{key}", f"mm{key}")
             graph.edge(f"b{key}", f"mm{key}")
-            projected_row.node(key.upper(), f"{name} ({role})\n{n} × {width}", **TENSOR)
+            projected_row.node(key.upper(), _html(f"{name} ({role})\n{n} × {width}"), **TENSOR)
             graph.edge(f"mm{key}", key.upper())
     graph.node("kt", "transpose", **OPERATION)
-    graph.node("scores", "matmul  Q Kᵀ\nscores S: " + f"{n} × {n}", **OPERATION)
-    graph.node("scale", f"× 1/√{d_k}", **OPERATION)
+    graph.node("scores", _html(f"matmul  Q Kᵀ\nscores S: {n} × {n}"), **OPERATION)
+    graph.node("scale", _html(f"× 1/√{d_k}"), **OPERATION)
     graph.node(
         "mask",
         "+ mask M (optional)\n−∞ where not allowed",
         **{**OPERATION, "style": "rounded,dashed,filled"},
     )
     graph.node("softmax", "softmax (each row)", **OPERATION)
-    graph.node("A", f"attention weights A\n{n} × {n}, rows sum to 1", **TENSOR)
+    graph.node("A", _html(f"attention weights A\n{n} × {n}, rows sum to 1"), **TENSOR)
     graph.node("weighted", "matmul  A V\n(weighted sum of values)", **OPERATION)
-    graph.node("H", f"H\n{n} × {d_v}", **TENSOR)
+    graph.node("H", _html(f"H\n{n} × {d_v}"), **TENSOR)
     with graph.subgraph() as output_row:
         output_row.attr(rank="same")
-        output_row.node("Wo", f"W_o\n{d_v} × {d_model}", **PARAMETER)
-        output_row.node("bo", f"b_o\n{d_model}", **PARAMETER)
+        output_row.node("Wo", _html(f"W_{{o}}\n{d_v} × {d_model}"), **PARAMETER)
+        output_row.node("bo", _html(f"b_{{o}}\n{d_model}"), **PARAMETER)
         output_row.node("out", "matmul + add\n(optional output map)", **OPERATION)
-    graph.node("z", f"representation z\n{n} × {d_model}", **TENSOR)
+    graph.node("z", _html(f"representation z\n{n} × {d_model}"), **TENSOR)
     graph.edge("K", "kt")
     graph.edge("Q", "scores")
     graph.edge("kt", "scores")
@@ -149,7 +157,7 @@ def sentiment_transformer_graph(
 ) -> graphviz.Digraph:
     """The Part IV classifier: encoder over the review, decoder query over its output."""
     graph = _digraph("sentiment_transformer", rankdir="TB", size="6.5,7.5")
-    graph.node("tokens", f"review tokens\n(B × T), T ≤ {max_len}, <pad> masked", **TENSOR)
+    graph.node("tokens", f"review tokens\n(B × T), T ≤ {max_len}, padding masked", **TENSOR)
     graph.node(
         "embed",
         f"embedding {vocab_size:,} × {d_model}\n× √{d_model} + sinusoidal positions",

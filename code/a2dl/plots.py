@@ -14,6 +14,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+# Colours that stay apart in print and for colour-blind readers (Okabe–Ito): one per model of a
+# comparison, in order; RED marks what captions call red (anomaly windows, cut-offs).
+SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+RED = "#C62828"
+
 
 def plot_saturation(frame: pd.DataFrame) -> Figure:
     """Attention entropy and softmax-gradient size against d_k, with and without scaling."""
@@ -21,7 +26,7 @@ def plot_saturation(frame: pd.DataFrame) -> Figure:
     axes = fig.subplots(1, 2, sharex=True)
     panels = (
         ("entropy", "normalised entropy of the weights\n(1 = uniform, 0 = one-hot)"),
-        ("jacobian_norm", "size of the softmax gradient\n‖diag(a) − aaᵀ‖_F"),
+        ("jacobian_norm", "size of the softmax gradient\n$\\|\\mathrm{diag}(a) - a a^\\top\\|_F$"),
     )
     for ax, (column, label) in zip(axes, panels, strict=True):
         sns.lineplot(
@@ -39,8 +44,10 @@ def plot_saturation(frame: pd.DataFrame) -> Figure:
         ax.set_xlabel("key dimension $d_k$")
         ax.set_ylabel(label)
         ax.set_ylim(bottom=0)
-    axes[0].legend(title=None, loc="lower left")
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].get_legend().remove()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=7)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
@@ -92,7 +99,7 @@ def plot_zipf(counts: pd.Series, *, vocabulary_size: int | None = None) -> Figur
     ax.loglog(ranks, ranked[0] / ranks, ls="--", lw=0.8, color="grey", label="Zipf: f ∝ 1/rank")
     if vocabulary_size:
         ax.axvline(
-            vocabulary_size, color="C3", lw=0.8, label=f"vocabulary cut-off ({vocabulary_size:,})"
+            vocabulary_size, color=RED, lw=0.8, label=f"vocabulary cut-off ({vocabulary_size:,})"
         )
     ax.set_xlabel("rank of the token")
     ax.set_ylabel("occurrences in the training split")
@@ -127,9 +134,10 @@ def plot_training_curves(
     for ax, metric in zip(axes[0], metrics, strict=True):
         for i, (name, history) in enumerate(histories.items()):
             for split, style in (("train", "--"), ("val", "-")):
-                ax.plot(history["epoch"], history[f"{split}_{metric}"], color=f"C{i}", ls=style)
+                colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+                ax.plot(history["epoch"], history[f"{split}_{metric}"], color=colour, ls=style)
             if best_epochs and name in best_epochs:
-                ax.axvline(best_epochs[name], color=f"C{i}", lw=0.6, ls=":")
+                ax.axvline(best_epochs[name], color=SERIES_COLOURS[i % 6], lw=0.6, ls=":")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -141,7 +149,10 @@ def plot_training_curves(
         axes[0][0].legend(handles=styles, fontsize=6)
         fig.tight_layout()
         return fig
-    models = [Line2D([], [], color=f"C{i}", label=name) for i, name in enumerate(histories)]
+    models = [
+        Line2D([], [], color=SERIES_COLOURS[i % len(SERIES_COLOURS)], label=name)
+        for i, name in enumerate(histories)
+    ]
     fig.legend(
         handles=models + styles,
         loc="lower center",
@@ -215,7 +226,7 @@ def plot_series_with_windows(series_list: list, *, columns: int = 2) -> Figure:
             ax.axvspan(
                 series.timestamps.iloc[start],
                 series.timestamps.iloc[stop - 1],
-                color="C3",
+                color=RED,
                 alpha=0.25,
                 lw=0,
             )
@@ -315,15 +326,36 @@ def plot_cost_accuracy(table: pd.DataFrame) -> Figure:
     )
     for ax, (column, label) in zip(axes, panels, strict=True):
         for i, row in enumerate(table.itertuples()):
-            ax.scatter(getattr(row, column), row.test_accuracy * 100, color=f"C{i}", s=30)
-            ax.annotate(
-                row.model,
-                (getattr(row, column), row.test_accuracy * 100),
-                textcoords="offset points",
-                xytext=(5, 3),
-                fontsize=7,
-            )
+            colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+            ax.scatter(getattr(row, column), row.test_accuracy * 100, color=colour, s=30)
+        ax.set_xscale("log")
         ax.set_xlabel(label)
+        ax.margins(x=0.25, y=0.15)
     axes[0].set_ylabel("test accuracy (%)")
+    models = [
+        Line2D([], [], ls="", marker="o", color=SERIES_COLOURS[i % len(SERIES_COLOURS)], label=m)
+        for i, m in enumerate(table["model"])
+    ]
+    fig.legend(handles=models, loc="lower center", ncol=len(models), frameon=False, fontsize=7)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
+def plot_lr_range(tests: dict[str, dict], chosen: dict[str, float]) -> Figure:
+    """Smoothed training loss against the learning rate of each range test (log axis), with
+    the peak each recipe uses (``chosen``, by the same keys) marked by a dot on its curve."""
+    fig = Figure(figsize=(6.4, 2.8))
+    ax = fig.subplots()
+    for i, (title, test) in enumerate(tests.items()):
+        colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+        lrs, loss = np.asarray(test["lr"]), np.asarray(test["smoothed_loss"])
+        ax.plot(lrs, loss, color=colour, lw=1, label=f"{title} ({test['optimizer']})")
+        peak = chosen[title]
+        ax.plot(peak, np.interp(np.log(peak), np.log(lrs), loss), "o", color=colour, ms=5)
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("smoothed training loss")
+    ax.set_ylim(top=min(3.2, ax.get_ylim()[1]))
+    ax.legend(fontsize=7, loc="upper left", frameon=False)
     fig.tight_layout()
     return fig
