@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from a2dl.train import TrainConfig, best_epoch, fit, lr_factor
+from a2dl.train import TrainConfig, best_epoch, fit, lr_factor, make_optimizer
 
 
 def test_warmup_then_cosine_decay():
@@ -17,6 +17,37 @@ def test_warmup_then_cosine_decay():
     assert lr_factor(50, 100, 0, "constant") == 1.0
     with pytest.raises(ValueError, match="unknown schedule"):
         lr_factor(0, 10, 0, "exponential")
+
+
+def test_one_cycle_rises_from_a_25th_to_the_peak_then_falls_to_zero():
+    total, warmup = 1000, 200
+    factors = [lr_factor(step, total, warmup, "onecycle") for step in range(total)]
+    assert factors[0] == pytest.approx(1 / 25)
+    assert factors[warmup] == pytest.approx(1.0) and max(factors) == pytest.approx(1.0)
+    assert factors[-1] == pytest.approx(0.0)
+    assert all(a <= b for a, b in zip(factors[:warmup], factors[1 : warmup + 1], strict=True))
+    assert all(a >= b for a, b in zip(factors[warmup:], factors[warmup + 1 :], strict=False))
+
+
+def test_sgd_uses_nesterov_momentum_and_spares_biases_and_norms_from_weight_decay():
+    model = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
+    optimizer = make_optimizer(model, TrainConfig(optimizer="sgd", lr=0.1, weight_decay=5e-4))
+    assert isinstance(optimizer, torch.optim.SGD) and optimizer.defaults["nesterov"]
+    decayed, spared = optimizer.param_groups
+    assert decayed["weight_decay"] == 5e-4 and len(decayed["params"]) == 1  # the weight matrix
+    assert spared["weight_decay"] == 0.0 and len(spared["params"]) == 3
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        make_optimizer(model, TrainConfig(optimizer="rmsprop"))
+
+
+def test_device_auto_is_the_cpu_here_and_an_absent_device_is_refused():
+    from a2dl import device
+
+    assert device.resolve("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        assert device.resolve("auto").type in ("cpu", "mps")
+        with pytest.raises(ValueError, match="'cuda' is not available"):
+            device.resolve("cuda")
 
 
 def _scripted_run(val_losses: list[float], **config) -> tuple[nn.Module, list[dict]]:

@@ -10,9 +10,11 @@ import pytest
 import torch
 from torch import nn
 
+from a2dl import paths
 from a2dl.attention import MultiHeadAttention
-from a2dl.checkpoint import WeightsMismatchError, save_weights
+from a2dl.checkpoint import WeightsMismatchError, config_to_dict, save_weights
 from a2dl.modelinfo import count_parameters
+from a2dl.train import lr_factor, make_optimizer
 from a2dl.vision import compare, experiment, registry
 from a2dl.vision.convnets import (
     EfficientNet,
@@ -118,11 +120,17 @@ def test_vit_attention_maps_are_distributions_over_all_tokens():
 
 
 @pytest.mark.parametrize("name", list(registry.MODELS))
-def test_a_few_steps_of_training_reduce_the_loss_on_a_tiny_batch(name):
+def test_a_few_steps_of_each_networks_recipe_reduce_the_loss_on_a_tiny_batch(name):
+    """The first 40 of 200 steps of the network's own optimiser and schedule."""
     torch.manual_seed(0)
     model = registry.build(name)
     images, labels = torch.randn(16, 3, 32, 32), torch.arange(16) % 10
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    train = experiment.recipe_for(name).train
+    optimizer = make_optimizer(model, train)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: lr_factor(step, 200, int(train.warmup_fraction * 200), train.schedule),
+    )
     loss_fn = nn.CrossEntropyLoss()
 
     def loss_now() -> float:
@@ -139,8 +147,40 @@ def test_a_few_steps_of_training_reduce_the_loss_on_a_tiny_batch(name):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        schedule.step()
     after = loss_now()
     assert after < 0.7 * before
+
+
+def test_each_recipe_is_the_one_saved_in_its_weights_file(tmp_path, tiny_splits, monkeypatch):
+    monkeypatch.setattr(paths, "weights_dir", lambda: tmp_path)
+    monkeypatch.setitem(experiment.RECIPES, "resnet", tiny_recipe())
+    monkeypatch.setattr(experiment, "cifar_splits", lambda *args: tiny_splits)
+    monkeypatch.setattr(registry, "build", lambda name, config=None: ResNet(TINY_RESNET))
+    experiment.train_and_save("resnet", progress=False)
+    _, metadata = experiment.load_model("resnet", tmp_path / "cifar10_resnet.pt")
+    assert metadata["recipe"] == config_to_dict(tiny_recipe())
+    assert metadata["recipe"]["train"]["optimizer"] == tiny_recipe().train.optimizer
+    assert metadata["cpu_seconds"] > 0 and metadata["device"] == "cpu"
+
+
+def test_convolutional_networks_use_sgd_one_cycle_and_the_vit_adamw():
+    for name in ("resnet", "vgg", "efficientnet"):
+        train = experiment.recipe_for(name).train
+        assert (train.optimizer, train.schedule) == ("sgd", "onecycle"), name
+    vit = experiment.recipe_for("vit").train
+    assert (vit.optimizer, vit.schedule) == ("adamw", "cosine")
+    assert len({experiment.recipe_for(n).batch_size for n in registry.MODELS}) == 1
+    assert all(experiment.recipe_for(n).test_time_flip for n in registry.MODELS)
+
+
+def test_flip_averaging_is_the_mean_of_an_image_and_its_mirror(tiny_splits):
+    model = ResNet(TINY_RESNET).eval()
+    images = tiny_splits.test_x[:4]
+    plain = experiment.predict(model, images, tiny_splits, flip=False)
+    mirrored = experiment.predict(model, images.flip(-1), tiny_splits, flip=False)
+    averaged = experiment.predict(model, images, tiny_splits, flip=True)
+    np.testing.assert_allclose(averaged, (plain + mirrored) / 2, atol=1e-6)
 
 
 def test_unknown_model_name_lists_the_choices():
