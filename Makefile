@@ -10,7 +10,7 @@ export A2_DATA_DIR ?= $(CURDIR)/data
 NAMES  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev report chapter preview test lint format weights figures submission checkpoint clean
+.PHONY: help setup setup-dev report pdf chapter preview screenshots test lint format weights figures submission checkpoint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -36,18 +36,25 @@ setup: $(VENV)/.report  ## virtual environment with the package, Jupyter and tes
 
 setup-dev: $(VENV)/.dev  ## the same without Quarto (what CI installs)
 
-report: $(VENV)/.report  ## render the whole report to _book/ (PDF)
+report: $(VENV)/.report  ## render the report to _book/: the PDF and the HTML book
 	@quarto=$$($(CHOOSE_QUARTO)) && \
 	  PATH="$(CURDIR)/$(BIN):$$PATH" QUARTO_PYTHON="$(CURDIR)/$(PY)" "$$quarto" render
+
+pdf: $(VENV)/.report  ## render the PDF alone (_book/assignment2-report.pdf)
+	@quarto=$$($(CHOOSE_QUARTO)) && \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" QUARTO_PYTHON="$(CURDIR)/$(PY)" "$$quarto" render --to typst
 
 chapter: $(VENV)/.report  ## re-render one chapter: make chapter CHAPTER=chapters/03-self-attention.qmd
 	@test -n "$(CHAPTER)" || { echo "usage: make chapter CHAPTER=chapters/<file>.qmd" >&2; exit 2; }
 	@quarto=$$($(CHOOSE_QUARTO)) && \
 	  PATH="$(CURDIR)/$(BIN):$$PATH" QUARTO_PYTHON="$(CURDIR)/$(PY)" "$$quarto" render "$(CHAPTER)"
 
-preview: $(VENV)/.report  ## live preview while writing
+preview: $(VENV)/.report  ## the HTML book with live reload while writing (from _freeze/)
 	@quarto=$$($(CHOOSE_QUARTO)) && \
-	  PATH="$(CURDIR)/$(BIN):$$PATH" QUARTO_PYTHON="$(CURDIR)/$(PY)" "$$quarto" preview
+	  PATH="$(CURDIR)/$(BIN):$$PATH" QUARTO_PYTHON="$(CURDIR)/$(PY)" "$$quarto" preview --to html
+
+screenshots: ## PNGs of the HTML book in headless Chromium (after make report): build/screenshots/
+	bash scripts/screenshots.sh
 
 test: $(VENV)/.dev  ## unit tests and every chapter executed in a fresh kernel
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m pytest
@@ -59,6 +66,9 @@ lint: $(VENV)/.dev  ## ruff lint and format check
 format: $(VENV)/.dev  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix code tests
 	$(BIN)/ruff format code tests
+
+figures: $(VENV)/.dev  ## every report figure as a vector file: figures/<label>.svg
+	$(PY) -m a2dl figures
 
 weights: $(VENV)/.dev  ## retrain every shipped model (long: see README)
 	$(PY) -m a2dl train all

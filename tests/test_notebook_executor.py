@@ -83,3 +83,18 @@ def test_book_chapters_follow_quarto_yml(tmp_path: Path):
     )
     names = [p.name for p in book_chapters(tmp_path / "_quarto.yml")]
     assert names == ["index.qmd", "p.qmd", "a.qmd", "b.qmd", "z.qmd"]
+
+
+def test_figure_export_takes_the_svg_of_each_fig_cell():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from a2dl.figures import labelled_svgs
+
+    drawn = new_code_cell("#| label: fig-a\n#| fig-cap: 'A.'\nplot()")
+    drawn.outputs = [new_output("display_data", data={"image/svg+xml": "<svg>a</svg>"})]
+    table = new_code_cell("#| label: tbl-b\ntable()")
+    table.outputs = [new_output("display_data", data={"image/svg+xml": "<svg>b</svg>"})]
+    unlabelled = new_code_cell("plot()")
+    unlabelled.outputs = [new_output("display_data", data={"image/svg+xml": "<svg>c</svg>"})]
+    notebook = new_notebook(cells=[drawn, table, unlabelled])
+    assert labelled_svgs(notebook) == {"fig-a": "<svg>a</svg>"}

@@ -130,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     commands.add_parser(
+        "figures",
+        help="write every figure of the report as figures/<label>.svg (executes the chapters)",
+    )
+
+    commands.add_parser(
         "verify-data",
         help="check every dataset in the data folder against its checksums (changes nothing)",
     )
@@ -201,6 +206,10 @@ def _run(args: argparse.Namespace) -> int:
         from a2dl.evaluation import evaluate, render
 
         print(render(args.experiment, evaluate(args.experiment), as_json=args.json))
+    elif args.command == "figures":
+        from a2dl.figures import export_figures
+
+        print(f"wrote {len(export_figures())} figures to figures/")
     elif args.command == "verify-data":
         from a2dl.data.verify import verify_data
 

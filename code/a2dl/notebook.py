@@ -57,7 +57,7 @@ def book_chapters(quarto_yml: Path | None = None) -> list[Path]:
     return [config_path.parent / name for name in listed if name.endswith(".qmd")]
 
 
-def _cell_options(source: str) -> dict[str, object]:
+def cell_options(source: str) -> dict[str, object]:
     options: dict[str, object] = {}
     for line in source.splitlines():
         match = CELL_OPTION.match(line)
@@ -101,7 +101,7 @@ def parse_chapter(text: str) -> list[str | CodeCell]:
             if "".join(markdown).strip():
                 blocks.append("\n".join(markdown).strip("\n"))
             markdown = []
-            blocks.append(CodeCell(source=body, options=_cell_options(body)))
+            blocks.append(CodeCell(source=body, options=cell_options(body)))
         else:
             markdown.extend(lines[i : end + 1])
         i = end + 1
