@@ -17,7 +17,13 @@ import pandas as pd
 import torch
 
 from a2dl import paths
-from a2dl.anomaly.models import ARCHITECTURES, WindowAutoencoder, build_autoencoder, window_configs
+from a2dl.anomaly.models import (
+    ARCHITECTURES,
+    TITLES,
+    WindowAutoencoder,
+    build_autoencoder,
+    window_configs,
+)
 from a2dl.anomaly.threshold import (
     capped_f1_threshold,
     flag,
@@ -233,7 +239,7 @@ def architecture_table() -> pd.DataFrame:
     configs = window_configs(AnomalyExperiment().window)
     return pd.DataFrame(
         {
-            "architecture": list(configs),
+            "architecture": [TITLES[name] for name in configs],
             "layers": [ARCHITECTURE_NOTES[name] for name in configs],
             "parameters": [
                 count_parameters(build_autoencoder(name, config))

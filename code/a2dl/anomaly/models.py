@@ -207,6 +207,10 @@ ARCHITECTURES: dict[str, tuple[type, type[WindowAutoencoder]]] = {
 }
 
 
+# How the report writes each architecture's name (the keys above are code names).
+TITLES = {"dense": "dense", "conv1d": "Conv1D", "lstm": "LSTM", "vae": "variational"}
+
+
 def window_configs(window: int = 64) -> dict[str, object]:
     """The four Part II architectures, sized for windows of ``window`` observations."""
     return {
