@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from a2dl import paths
+from a2dl import device, paths
 from a2dl.anomaly.models import (
     ARCHITECTURES,
     TITLES,
@@ -84,7 +84,9 @@ def window_errors(model: WindowAutoencoder, windows: WindowSet, batch: int = 409
     with torch.no_grad():
         for start in range(0, len(windows), batch):
             x = torch.from_numpy(windows.x[start : start + batch])
-            errors[start : start + batch] = ((model.reconstruct(x) - x) ** 2).mean(dim=1).numpy()
+            x = x.to(next(model.parameters()).device)
+            squared = (model.reconstruct(x) - x) ** 2
+            errors[start : start + batch] = squared.mean(dim=1).cpu().numpy()
     return errors
 
 
@@ -135,7 +137,7 @@ def train_architecture(
     name: str, experiment: AnomalyExperiment, windows: dict[str, WindowSet], *, progress: bool
 ) -> tuple[WindowAutoencoder, list[dict[str, float]], float]:
     torch.manual_seed(experiment.train.seed)
-    model = build_autoencoder(name, window_configs(experiment.window)[name])
+    model = build_autoencoder(name, window_configs(experiment.window)[name]).to(device.current())
     n_series = len(corpus(experiment.fractions))
     train_x = torch.from_numpy(windows["train"].x)
     steps = -(-len(train_x) // experiment.batch_size)

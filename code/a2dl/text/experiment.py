@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from a2dl import paths
+from a2dl import device, paths
 from a2dl.checkpoint import load_history, load_weights, read_json, save_history, save_weights
 from a2dl.data.stopwords import english_stopwords
 from a2dl.metrics import ClassificationResult, epoch_record
@@ -105,7 +105,8 @@ def predict(
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
         tokens = pad_batch([encoded[i] for i in chunk], model.config.pad_id)
-        proba[chunk] = model.predict_proba(tokens).double().numpy()
+        on_device = tokens.to(next(model.parameters()).device)
+        proba[chunk] = model.predict_proba(on_device).double().cpu().numpy()
     return proba / proba.sum(axis=1, keepdims=True)  # exact in float64 for log-loss
 
 
@@ -141,7 +142,7 @@ def train_sentiment(
     )
 
     torch.manual_seed(experiment.train.seed)
-    model = build_model(config)
+    model = build_model(config).to(device.current())
     loss_fn = nn.CrossEntropyLoss()
     steps = -(-len(train_ids) // experiment.batch_size)
 
