@@ -153,3 +153,11 @@ def test_the_book_renders_to_the_pdf_and_to_an_html_book_from_one_source():
     assert config["execute"]["freeze"] == "auto"  # executed once, both formats read _freeze/
     # one chapter list serves both formats: no format narrows it
     assert all("chapters" not in options for options in config["format"].values())
+
+
+def test_inline_expressions_open_and_close_on_one_line():
+    """Quarto evaluates `{python} expr` only within one line; one that wraps is printed raw."""
+    for name, (prose, _) in BOOK.items():
+        for number, line in enumerate(prose.splitlines(), 1):
+            for start in [m.start() for m in re.finditer(r"`\{python\}", line)]:
+                assert "`" in line[start + 1 :], f"{name}, line {number}: inline code wraps"

@@ -1,26 +1,70 @@
 """Computational graphs drawn with Graphviz (Part I's autoencoder, Part III's attention).
 
-Each function returns a ``graphviz.Digraph``: as a chapter cell's last expression it renders as
-SVG, which Quarto includes as a numbered figure, with no browser needed for the PDF.
+Each function returns a :class:`Graph` (a ``graphviz.Digraph`` that displays as SVG): as a
+chapter cell's last expression it becomes a numbered figure, with no browser needed for the PDF.
 One visual vocabulary throughout: tensors are plain ovals, trainable parameters are shaded
 boxes with their shapes, operations are small grey circles or rounded boxes.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import graphviz
 
+# Metric-compatible sans-serif faces, in the order Graphviz and every SVG renderer (browsers,
+# Typst) should look for them: one face for layout and drawing keeps labels where dot put them.
+FONT = "Liberation Sans,Arial,Helvetica,sans-serif"
 TENSOR = {"shape": "oval", "style": "filled", "fillcolor": "#e8f1fb", "color": "#3b6ea5"}
 PARAMETER = {"shape": "box", "style": "filled", "fillcolor": "#fdf0d5", "color": "#b07d2b"}
 OPERATION = {"shape": "box", "style": "rounded,filled", "fillcolor": "#eeeeee", "color": "#666666"}
 LOSS = {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#f8d7da", "color": "#aa3333"}
 
 
+SCRIPT_TEXT = re.compile(
+    r'<text (?P<before>[^>]*?)y="(?P<y>[-\d.]+)"(?P<middle>[^>]*?)'
+    r' baseline-shift="(?P<shift>sub|super)" font-size="(?P<size>[\d.]+)"'
+)
+
+
+def shift_scripts(svg: str) -> str:
+    """Graphviz writes an HTML label's subscript as a separate ``<text>`` with
+    ``baseline-shift``, which browsers honour but Typst's SVG renderer ignores (W₁ came out
+    as "W 1"). Move each such text down (or up) and make it smaller, in coordinates that
+    every renderer reads."""
+
+    def moved(match: re.Match[str]) -> str:
+        size = float(match["size"])
+        offset = 0.3 * size if match["shift"] == "sub" else -0.4 * size
+        return (
+            f'<text {match["before"]}y="{float(match["y"]) + offset:.2f}"{match["middle"]}'
+            f' font-size="{0.72 * size:.2f}"'
+        )
+
+    return SCRIPT_TEXT.sub(moved, svg)
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A Graphviz graph that displays as SVG with sub- and superscripts every renderer
+    draws (:func:`shift_scripts`); ``source`` is the DOT text."""
+
+    digraph: graphviz.Digraph
+
+    @property
+    def source(self) -> str:
+        return self.digraph.source
+
+    def _repr_svg_(self) -> str:
+        return shift_scripts(self.digraph.pipe(format="svg", encoding="utf-8"))
+
+
 def _digraph(name: str, *, rankdir: str, size: str) -> graphviz.Digraph:
     graph = graphviz.Digraph(name, format="svg")
-    graph.attr(rankdir=rankdir, size=size, nodesep="0.25", ranksep="0.3", fontname="Helvetica")
-    graph.attr("node", fontname="Helvetica", fontsize="11", height="0.3")
-    graph.attr("edge", fontname="Helvetica", fontsize="9", color="#555555", arrowsize="0.6")
+    graph.attr(rankdir=rankdir, size=size, nodesep="0.25", ranksep="0.3", fontname=FONT)
+    graph.attr("node", fontname=FONT, fontsize="11", height="0.3")
+    graph.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.6")
     return graph
 
 
@@ -37,7 +81,7 @@ def _html(text: str) -> str:
 def autoencoder_graph(
     widths: tuple[int, ...] = (1000, 512, 32, 512, 1000),
     activations: tuple[str, ...] = ("ReLU", "", "ReLU", "sigmoid"),
-) -> graphviz.Digraph:
+) -> Graph:
     """The forward pass and loss of a dense autoencoder, one operation node per layer.
 
     Layer l computes act(W_l h + b_l); ``activations[l - 1]`` names its activation (an empty
@@ -81,12 +125,12 @@ def autoencoder_graph(
     graph.edge(previous, "mse")
     graph.edge("target", "mse")
     graph.edge("mse", "loss")
-    return graph
+    return Graph(graph)
 
 
 def self_attention_graph(
     n: str = "N", d_model: str = "d", d_k: str = "d_{k}", d_v: str = "d_{v}"
-) -> graphviz.Digraph:
+) -> Graph:
     """Single-head self-attention from the input x to the representation z.
 
     Three parallel linear maps give Q, K, V; the scores QKᵀ are scaled by 1/√d_k, optionally
@@ -111,7 +155,7 @@ def self_attention_graph(
             projected_row.node(key.upper(), _html(f"{name} ({role})\n{n} × {width}"), **TENSOR)
             graph.edge(f"mm{key}", key.upper())
     graph.node("kt", "transpose", **OPERATION)
-    graph.node("scores", _html(f"matmul  Q Kᵀ\nscores S: {n} × {n}"), **OPERATION)
+    graph.node("scores", f"<matmul  Q K<SUP>T</SUP><BR/>scores S: {n} × {n}>", **OPERATION)
     graph.node("scale", _html(f"× 1/√{d_k}"), **OPERATION)
     graph.node(
         "mask",
@@ -142,7 +186,7 @@ def self_attention_graph(
     graph.edge("Wo", "out")
     graph.edge("bo", "out")
     graph.edge("out", "z")
-    return graph
+    return Graph(graph)
 
 
 def sentiment_transformer_graph(
@@ -154,7 +198,7 @@ def sentiment_transformer_graph(
     max_len: int,
     vocab_size: int,
     queries: int = 1,
-) -> graphviz.Digraph:
+) -> Graph:
     """The Part IV classifier: encoder over the review, decoder query over its output."""
     graph = _digraph("sentiment_transformer", rankdir="TB", size="6.5,7.5")
     graph.node("tokens", f"review tokens\n(B × T), T ≤ {max_len}, padding masked", **TENSOR)
@@ -199,4 +243,4 @@ def sentiment_transformer_graph(
             ("softmax", "loss"),
         ]
     )
-    return graph
+    return Graph(graph)

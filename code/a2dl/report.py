@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,12 +88,42 @@ def markdown_table(
     ``floatfmt`` is one format for every column or a tuple with one per column."""
     shown = frame.reset_index() if index else frame.copy()
     for column in shown.columns:
-        if shown[column].dtype == object and column not in markdown_columns:
+        if column not in markdown_columns and not pd.api.types.is_numeric_dtype(shown[column]):
             shown[column] = shown[column].map(
                 lambda v: escape_markdown(v) if isinstance(v, str) else v
-            )
+            ).astype(object)
     shown.columns = [escape_markdown(readable_header(str(c))) for c in shown.columns]
-    return Markdown(shown.to_markdown(index=False, floatfmt=floatfmt, intfmt=",", missingval="—"))
+    text = shown.to_markdown(index=False, floatfmt=floatfmt, intfmt=",", missingval="—")
+    return Markdown(balanced_widths(text))
+
+
+CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
+WIDEST_COLUMN = 40  # characters: a long text column wraps rather than crowd the others out
+
+
+def balanced_widths(table: str) -> str:
+    """A pipe table whose separator dashes give each column room for its longest word.
+
+    When a table is wider than the page, Quarto sizes its columns in proportion to these
+    dashes; as written by tabulate they follow the longest cell, so a column of short IDs or
+    numbers next to a long text column gets too little room and its content overprints the
+    next column. Here each column gets at least its longest word (plus a margin) and at most
+    :data:`WIDEST_COLUMN`, or its longest cell if that is shorter.
+    """
+    lines = table.splitlines()
+    rows = [CELL_SEPARATOR.split(line.strip().strip("|")) for line in lines]
+    separator = rows[1]
+    cells = list(zip(*[row for i, row in enumerate(rows) if i != 1], strict=True))
+    dashes = []
+    for column, rule in zip(cells, separator, strict=True):
+        words = [len(word) for cell in column for word in cell.split()] or [1]
+        longest = max(len(cell.strip()) for cell in column)
+        width = max(max(words) + 2, min(longest, WIDEST_COLUMN), 3)
+        rule = rule.strip()
+        left, right = rule.startswith(":"), rule.endswith(":")
+        dashes.append((":" if left else "") + "-" * width + (":" if right else ""))
+    lines[1] = "|" + "|".join(dashes) + "|"
+    return "\n".join(lines)
 
 
 def coverage_table(path: Path | None = None) -> Markdown:
