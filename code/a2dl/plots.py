@@ -267,14 +267,14 @@ def plot_inside_outside(frame: pd.DataFrame) -> Figure:
 def plot_irregularity(per_series: pd.DataFrame) -> Figure:
     """Share of sampling intervals that differ from each series' typical interval."""
     ordered = per_series.sort_values("irregular intervals", ascending=False).head(15)
-    fig = Figure(figsize=(6.4, 2.8))
+    fig = Figure(figsize=(6.4, 3.6))
     ax = fig.subplots()
     ax.barh(
         ordered["category"] + "/" + ordered["series"], ordered["irregular intervals"], color="C1"
     )
     ax.invert_yaxis()
     ax.set_xlabel("share of intervals that differ from the series' median interval")
-    ax.tick_params(axis="y", labelsize=6)
+    ax.tick_params(axis="y", labelsize=7.5)
     fig.tight_layout()
     return fig
 
@@ -317,20 +317,22 @@ def plot_position_similarity(embeddings: np.ndarray, side: int) -> Figure:
 
 
 def plot_cost_accuracy(table: pd.DataFrame) -> Figure:
-    """Test accuracy against training minutes and against inference speed, one point per model."""
-    fig = Figure(figsize=(6.4, 2.6))
+    """Test accuracy against the CPU-minutes of training and against inference speed, one point
+    per model (``model``, ``cpu_minutes``, ``images_per_second``, ``test_accuracy``)."""
+    fig = Figure(figsize=(6.4, 2.8))
     axes = fig.subplots(1, 2, sharey=True)
     panels = (
-        ("train_minutes", "training time (min, 2 CPU threads)"),
+        ("cpu_minutes", "training (CPU-minutes, quiet machine)"),
         ("images_per_second", "inference (images/s, 2 CPU threads)"),
     )
     for ax, (column, label) in zip(axes, panels, strict=True):
         for i, row in enumerate(table.itertuples()):
             colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
             ax.scatter(getattr(row, column), row.test_accuracy * 100, color=colour, s=30)
-        ax.set_xscale("log")
         ax.set_xlabel(label)
-        ax.margins(x=0.25, y=0.15)
+        ax.set_xlim(left=0)
+        ax.margins(x=0.15, y=0.15)
+        ax.xaxis.set_major_locator(MaxNLocator(5))
     axes[0].set_ylabel("test accuracy (%)")
     models = [
         Line2D([], [], ls="", marker="o", color=SERIES_COLOURS[i % len(SERIES_COLOURS)], label=m)
@@ -355,7 +357,7 @@ def plot_lr_range(tests: dict[str, dict], chosen: dict[str, float]) -> Figure:
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("smoothed training loss")
-    ax.set_ylim(top=min(3.2, ax.get_ylim()[1]))
+    ax.set_ylim(top=max(test["smoothed_loss"][0] for test in tests.values()) + 0.4)
     ax.legend(fontsize=7, loc="upper left", frameon=False)
     fig.tight_layout()
     return fig

@@ -46,6 +46,7 @@ MARKDOWN_SPECIALS = "\\`*_{}[]<>#+-.!|$@&~^"
 # Words that a header made from a code name should show as the report writes them.
 HEADER_WORDS = {
     "val": "validation",
+    "loss": "loss",
     "f1": "F1",
     "roc": "ROC",
     "pr": "PR",
@@ -68,10 +69,38 @@ def escape_markdown(text: str) -> str:
 def readable_header(name: str) -> str:
     """``val_f1`` → ``validation F1``; a header that is already prose is kept as it is."""
     if "_" not in name:
-        return name
+        return HEADER_WORDS.get(name, name) if name.islower() else name
     words = [HEADER_WORDS.get(word.lower(), word) for word in name.split("_")]
     joined = " ".join(words)
     return joined.replace("ROC AUC", "ROC-AUC").replace("PR AUC", "PR-AUC")
+
+
+def compact_number(value: float) -> str:
+    """Three significant digits without exponent notation: 547M, 38.5k, 12.3, 0.0441, 0."""
+    if value != value:  # NaN
+        return "—"
+    magnitude = abs(value)
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
+        if magnitude >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    if magnitude >= 0.01 or value == 0:
+        return f"{value:,.3g}" if magnitude < 1000 else f"{value:,.0f}"
+    return f"{value:.6f}".rstrip("0")
+
+
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def scientific(value: float, digits: int = 1) -> str:
+    """1.5 × 10⁻⁷ rather than Python's 1.5e-07; exactly zero stays 0."""
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{value:.{digits}e}".split("e")
+    return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPTS)}"
+
+
+def percent(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}%}"
 
 
 def markdown_table(

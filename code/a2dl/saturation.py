@@ -13,7 +13,7 @@ import math
 import pandas as pd
 import torch
 
-SCALINGS = ("unscaled: q·k", "scaled: q·k / √d_k")
+SCALINGS = (r"unscaled: $q \cdot k$", r"scaled: $q \cdot k / \sqrt{d_k}$")  # mathtext labels
 
 
 def softmax_saturation(
