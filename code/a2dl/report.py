@@ -80,9 +80,9 @@ def compact_number(value: float) -> str:
     if value != value:  # NaN
         return "—"
     magnitude = abs(value)
-    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
+    for limit, unit, suffix in ((1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
         if magnitude >= limit:
-            return f"{value / limit:.3g}{suffix}"
+            return f"{value / unit:.3g}{suffix}"
     if magnitude >= 0.01 or value == 0:
         return f"{value:,.3g}" if magnitude < 1000 else f"{value:,.0f}"
     return f"{value:.6f}".rstrip("0")

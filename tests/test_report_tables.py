@@ -1,0 +1,54 @@
+"""Generated Markdown tables and numbers: what the chapters print must survive Markdown."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from a2dl.report import (
+    balanced_widths,
+    compact_number,
+    escape_markdown,
+    markdown_table,
+    readable_header,
+    scientific,
+)
+
+
+def test_cell_text_with_markdown_or_html_is_shown_literally():
+    frame = pd.DataFrame(
+        {"step": ["tokenise", "raw"], "output": ["i | didn't", "<i>love</i> &amp;"]}
+    )
+    table = markdown_table(frame).data
+    assert r"i \| didn't" in table and r"\<i\>love\</i\> \&amp;" in table
+    assert table.splitlines()[2].count("|") - table.splitlines()[2].count(r"\|") == 3
+
+
+def test_a_leading_plus_is_not_a_list_and_preformatted_numbers_are_kept():
+    frame = pd.DataFrame({"detector": ["+ spatial check"], "lr": ["0.00019"]})
+    table = markdown_table(frame).data
+    assert r"\+ spatial check" in table and r"0\.00019" in table
+
+
+def test_headers_read_as_words():
+    assert readable_header("val_f1") == "validation F1"
+    assert readable_header("test_roc_auc") == "test ROC-AUC"
+    assert readable_header("f1") == "F1"
+    assert readable_header("MMACs / image") == "MMACs / image"
+
+
+def test_every_column_gets_room_for_its_longest_word():
+    frame = pd.DataFrame({"ID": ["R2.14"], "text": ["word " * 60]})
+    rule = balanced_widths(frame.to_markdown(index=False)).splitlines()[1]
+    id_dashes, text_dashes = (len(part.strip(":")) for part in rule.strip("|").split("|"))
+    assert id_dashes >= len("R2.14") + 2 and text_dashes == 40
+
+
+def test_numbers_without_exponent_notation():
+    assert compact_number(5.47e8) == "547M"
+    assert compact_number(38_500.0) == "38.5k"
+    assert compact_number(12.34) == "12.3"
+    assert compact_number(4.41e-5) == "0.000044"
+    assert compact_number(0.0) == "0"
+    assert scientific(1.5e-7) == "1.5 × 10⁻⁷"
+    assert scientific(0.0) == "0"
+    assert escape_markdown("a_b") == r"a\_b"
