@@ -105,8 +105,9 @@ def parse_series(payload: bytes, path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, ValueError, TypeError) as error:
         line = re.search(r"line (\d+)", str(error))
         where = f", line {line.group(1)}" if line else ""
+        reason = " ".join(str(error).split()).rstrip(".")
         raise DataFileError(
-            f"{path}{where} is not a NAB series: {error}. "
+            f"{path}{where} is not a NAB series: {reason}. "
             + RESTORE.format(folder=path.parents[2], commit=manifest()["commit"][:7])
         ) from error
 
