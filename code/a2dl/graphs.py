@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 import graphviz
 
-# Metric-compatible sans-serif faces, in the order Graphviz and every SVG renderer (browsers,
-# Typst) should look for them: one face for layout and drawing keeps labels where dot put them.
-FONT = "Liberation Sans,Arial,Helvetica,sans-serif"
+# dot lays labels out with one face's real metrics (Liberation Sans, metric-compatible with
+# Arial and Helvetica); the SVG then names the metric-compatible faces in turn, so that browsers
+# and Typst draw the text where dot put it. (A family list given to dot itself makes it guess
+# widths, and text after a subscript drifts.)
+FONT = "Liberation Sans"
+SVG_FONTS = "Liberation Sans,Arial,Helvetica,sans-serif"
 TENSOR = {"shape": "oval", "style": "filled", "fillcolor": "#e8f1fb", "color": "#3b6ea5"}
 PARAMETER = {"shape": "box", "style": "filled", "fillcolor": "#fdf0d5", "color": "#b07d2b"}
 OPERATION = {"shape": "box", "style": "rounded,filled", "fillcolor": "#eeeeee", "color": "#666666"}
@@ -31,17 +34,21 @@ SCRIPT_TEXT = re.compile(
 def shift_scripts(svg: str) -> str:
     """Graphviz writes an HTML label's subscript as a separate ``<text>`` with
     ``baseline-shift``, which browsers honour but Typst's SVG renderer ignores (W₁ came out
-    as "W 1"). Move each such text down (or up) and make it smaller, in coordinates that
-    every renderer reads."""
+    as "W 1"). Move each such text down (or up) in coordinates that every renderer reads; its
+    smaller size is set in the label itself, so that dot leaves the right room for it."""
 
     def moved(match: re.Match[str]) -> str:
-        size = float(match["size"])
-        offset = 0.3 * size if match["shift"] == "sub" else -0.4 * size
+        size = float(match["size"])  # already the script's size: dot laid the label out with it
+        offset = 0.35 * size if match["shift"] == "sub" else -0.55 * size
         return (
             f'<text {match["before"]}y="{float(match["y"]) + offset:.2f}"{match["middle"]}'
-            f' font-size="{0.72 * size:.2f}"'
+            f' font-size="{size:.2f}"'
         )
 
+    svg = svg.replace(f'font-family="{FONT}"', f'font-family="{SVG_FONTS}"')
+    # dot splits a label line at each script into pieces such as " x + b"; renderers drop a
+    # piece's leading space unless told to keep it, which shifts the rest of the line.
+    svg = svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
     return SCRIPT_TEXT.sub(moved, svg)
 
 
@@ -74,7 +81,7 @@ def _html(text: str) -> str:
     import re
 
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    escaped = re.sub(r"_\{([^}]*)\}", r"<SUB>\1</SUB>", escaped)
+    escaped = re.sub(r"_\{([^}]*)\}", r'<SUB><FONT POINT-SIZE="8">\1</FONT></SUB>', escaped)
     return "<" + escaped.replace("\n", "<BR/>") + ">"
 
 
@@ -109,7 +116,7 @@ def autoencoder_graph(
         graph.edge(f"W{layer}", f"op{layer}")
         graph.edge(f"b{layer}", f"op{layer}")
         if layer == layers:
-            name, label = "x̂", f"reconstruction x̂\n{n_out:,}"
+            name, label = "x_{rec}", f"reconstruction\n{n_out:,}"
         elif layer == bottleneck:
             name, label = "z", f"code z\n{n_out:,}"
         else:
@@ -120,7 +127,11 @@ def autoencoder_graph(
     with graph.subgraph() as row:
         row.attr(rank="same")
         row.node("target", _html(f"target x\n{widths[0]:,}"), **TENSOR)
-        row.node("mse", _html("MSE: (1/n) Σ (x̂_{i} − x_{i})²"), **OPERATION)
+        row.node(
+            "mse",
+            _html("MSE of reconstruction and target\n(1/n) Σ (output_{i} − x_{i})²"),
+            **OPERATION,
+        )
     graph.node("loss", "loss L", **LOSS)
     graph.edge(previous, "mse")
     graph.edge("target", "mse")
@@ -155,7 +166,11 @@ def self_attention_graph(
             projected_row.node(key.upper(), _html(f"{name} ({role})\n{n} × {width}"), **TENSOR)
             graph.edge(f"mm{key}", key.upper())
     graph.node("kt", "transpose", **OPERATION)
-    graph.node("scores", f"<matmul  Q K<SUP>T</SUP><BR/>scores S: {n} × {n}>", **OPERATION)
+    graph.node(
+        "scores",
+        f'<matmul  Q K<SUP><FONT POINT-SIZE="8">T</FONT></SUP><BR/>scores S: {n} × {n}>',
+        **OPERATION,
+    )
     graph.node("scale", _html(f"× 1/√{d_k}"), **OPERATION)
     graph.node(
         "mask",

@@ -42,7 +42,7 @@ def ubit_names() -> str:
     return "_".join(author["email"].split("@")[0] for author in authors())
 
 
-MARKDOWN_SPECIALS = "\\`*_{}[]<>#+-.!|$@&~^"
+MARKDOWN_SPECIALS = "\\`*_{}[]<>#+-.!|$@&~^'\""  # quotes too: no smart quotes in shown text
 # Words that a header made from a code name should show as the report writes them.
 HEADER_WORDS = {
     "val": "validation",
@@ -118,9 +118,11 @@ def markdown_table(
     shown = frame.reset_index() if index else frame.copy()
     for column in shown.columns:
         if column not in markdown_columns and not pd.api.types.is_numeric_dtype(shown[column]):
-            shown[column] = shown[column].map(
-                lambda v: escape_markdown(v) if isinstance(v, str) else v
-            ).astype(object)
+            shown[column] = (
+                shown[column]
+                .map(lambda v: escape_markdown(v) if isinstance(v, str) else v)
+                .astype(object)
+            )
     shown.columns = [escape_markdown(readable_header(str(c))) for c in shown.columns]
     text = shown.to_markdown(index=False, floatfmt=floatfmt, intfmt=",", missingval="—")
     return Markdown(balanced_widths(text))
