@@ -369,7 +369,14 @@ def load_baseline() -> pd.DataFrame:
 
 
 def load_ablation() -> pd.DataFrame:
-    return pd.DataFrame(read_json(paths.weights_dir() / ABLATION))
+    """The ablation's rows, with the epoch whose weights each variant kept: its best epoch,
+    or its last where the variant keeps the last state (no early stopping)."""
+    frame = pd.DataFrame(read_json(paths.weights_dir() / ABLATION))
+    variants = ablation_variants(default_experiment())
+    keeps_last = frame["variant"].map(
+        lambda name: name in variants and not variants[name].train.keep_best
+    )
+    return frame.assign(kept_epoch=np.where(keeps_last, frame["epochs_run"], frame["best_epoch"]))
 
 
 def pipeline_steps(text: str, stopwords: frozenset[str]) -> pd.DataFrame:
