@@ -351,13 +351,14 @@ def plot_lr_range(tests: dict[str, dict], chosen: dict[str, float]) -> Figure:
     for i, (title, test) in enumerate(tests.items()):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         lrs, loss = np.asarray(test["lr"]), np.asarray(test["smoothed_loss"])
-        ax.plot(lrs, loss, color=colour, lw=1, label=f"{title} ({test['optimizer']})")
+        optimiser = {"sgd": "SGD", "adamw": "AdamW"}[test["optimizer"]]
+        ax.plot(lrs, loss, color=colour, lw=1, label=f"{title} ({optimiser})")
         peak = chosen[title]
         ax.plot(peak, np.interp(np.log(peak), np.log(lrs), loss), "o", color=colour, ms=5)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("smoothed training loss")
     ax.set_ylim(top=max(test["smoothed_loss"][0] for test in tests.values()) + 0.4)
-    ax.legend(fontsize=7, loc="upper left", frameon=False)
+    ax.legend(fontsize=7, loc="lower left", frameon=False)
     fig.tight_layout()
     return fig

@@ -49,10 +49,10 @@ GRID: dict[str, tuple] = {
 # Each lever added to the previous row (the first row is the detector before this work).
 LEVERS: tuple[tuple[str, dict], ...] = (
     ("likelihood of the window error (before)", {}),
-    ("+ spatial check (5% tolerance)", {"tolerance": 0.05}),
-    ("+ refractory period of 100 rows, not 200", {"refractory_rows": 100}),
-    ("+ error of the last 16 rows averaged in", {"lengths": (64, 16)}),
-    ("+ 5-row moving average of the error (Numenta)", {"average_rows": 5}),
+    ("… and a spatial check (5% tolerance)", {"tolerance": 0.05}),
+    ("… and a refractory period of 100 rows, not 200", {"refractory_rows": 100}),
+    ("… and the error of the last 16 rows averaged in", {"lengths": (64, 16)}),
+    ("… and a 5-row moving average of the error (Numenta)", {"average_rows": 5}),
 )
 
 
