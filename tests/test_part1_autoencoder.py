@@ -37,9 +37,10 @@ def test_graph_shows_every_parameter_operation_and_the_loss():
     for needed in ["512 × 1,000", "32 × 512", "512 × 32", "1,000 × 512", "ReLU", "sigmoid", "MSE"]:
         assert needed in source
     for layer in range(1, 5):  # every layer's weight and bias, as subscripts, into its operation
-        assert f"W<SUB>{layer}</SUB>" in source and f"b<SUB>{layer}</SUB>" in source
+        script = f'<SUB><FONT POINT-SIZE="8">{layer}</FONT></SUB>'
+        assert f"W{script}" in source and f"b{script}" in source
         assert f"W{layer} -> op{layer}" in source and f"b{layer} -> op{layer}" in source
-    assert "code z" in source and "h<SUB>2</SUB>" not in source  # the bottleneck is z, as in (1.1)
+    assert "code z" in source and "h<SUB><FONT POINT-SIZE=\"8\">2" not in source  # z, as in (1.1)
 
 
 def test_graph_rejects_mismatched_activations():
