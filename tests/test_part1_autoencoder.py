@@ -40,7 +40,7 @@ def test_graph_shows_every_parameter_operation_and_the_loss():
         script = f'<SUB><FONT POINT-SIZE="8">{layer}</FONT></SUB>'
         assert f"W{script}" in source and f"b{script}" in source
         assert f"W{layer} -> op{layer}" in source and f"b{layer} -> op{layer}" in source
-    assert "code z" in source and "h<SUB><FONT POINT-SIZE=\"8\">2" not in source  # z, as in (1.1)
+    assert "code z" in source and 'h<SUB><FONT POINT-SIZE="8">2' not in source  # z, as in (1.1)
 
 
 def test_graph_rejects_mismatched_activations():
