@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from a2dl.metrics import ClassificationResult
+from a2dl.metrics import ClassificationResult, mcnemar
 
 
 def test_binary_metrics_on_a_hand_made_case():
@@ -25,3 +25,15 @@ def test_multiclass_uses_macro_averages():
     result = ClassificationResult(np.array([0, 1, 2, 1]), proba)
     s = result.summary()
     assert s["accuracy"] == pytest.approx(0.75) and "macro_f1" in s
+
+
+def test_mcnemar_counts_discordant_pairs_and_matches_the_binomial_tail():
+    first = np.array([1, 1, 1, 1, 1, 1, 1, 0, 1, 0], bool)
+    second = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 0], bool)
+    result = mcnemar(first, second)
+    assert (result["only_first"], result["only_second"]) == (5, 1)
+    # two-sided exact tail of Binomial(6, 1/2) at 1 or 5: (1 + 6 + 6 + 1) / 64
+    assert result["p_value"] == pytest.approx(14 / 64)
+    assert mcnemar(first, first)["p_value"] == 1.0
+    with pytest.raises(ValueError, match="same examples"):
+        mcnemar(first, second[:5])

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from a2dl.checkpoint import WeightsMismatchError, load_weights, save_weights
+from a2dl.text.batching import bucketed_batches, pad_batch
 from a2dl.text.cleaning import (
     clean_review,
     fold_to_ascii,
@@ -19,7 +20,6 @@ from a2dl.text.cleaning import (
     strip_html,
     tokenize,
 )
-from a2dl.text.experiment import bucketed_batches, pad_batch
 from a2dl.text.model import SentimentTransformer, SentimentTransformerConfig
 from a2dl.text.vocab import Vocabulary
 
@@ -71,10 +71,17 @@ def test_clean_review_end_to_end_and_empty_input():
 
 def test_vocabulary_comes_from_training_documents_only():
     vocab = Vocabulary.build([["good", "film"], ["good", "plot"]], min_freq=1, max_size=10)
-    assert vocab.tokens[:2] == ("<pad>", "<unk>")
-    assert vocab.tokens[2] == "good"  # most frequent first
-    assert vocab.encode(["good", "unseen"], max_len=10) == [2, vocab.unk_id]
-    assert len(Vocabulary.build([["a", "a", "b"]], min_freq=2)) == 3
+    assert vocab.tokens[:5] == ("<pad>", "<unk>", "<mask>", "<bos>", "<eos>")
+    assert (vocab.pad_id, vocab.unk_id, vocab.mask_id, vocab.bos_id, vocab.eos_id) == (
+        0,
+        1,
+        2,
+        3,
+        4,
+    )
+    assert vocab.tokens[5] == "good"  # most frequent first
+    assert vocab.encode(["good", "unseen"], max_len=10) == [5, vocab.unk_id]
+    assert len(Vocabulary.build([["a", "a", "b"]], min_freq=2)) == 6
 
 
 def test_encode_round_trip_truncation_and_empty_review():
@@ -172,6 +179,7 @@ def test_attention_maps_are_distributions_that_ignore_padding():
     model = SentimentTransformer(_tiny_config()).eval()
     tokens = torch.cat([torch.randint(2, 50, (1, 6)), torch.zeros(1, 3, dtype=torch.long)], dim=1)
     maps = attention_weights(model, tokens)
-    assert maps["decoder"].shape == (2, 1, 9) and maps["encoder"].shape == (2, 9, 9)
-    torch.testing.assert_close(maps["decoder"].sum(-1), torch.ones(2, 1))
+    queries = model.config.queries
+    assert maps["decoder"].shape == (2, queries, 9) and maps["encoder"].shape == (2, 9, 9)
+    torch.testing.assert_close(maps["decoder"].sum(-1), torch.ones(2, queries))
     assert torch.all(maps["decoder"][..., 6:] == 0) and torch.all(maps["encoder"][..., 6:] == 0)

@@ -30,9 +30,13 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "a2dl.anomaly.nab_detector:tune_and_save",
         "Part II streaming detector's constants, by two-fold cross-validation over files (5 min)",
     ),
+    "sentiment-pretrain": (
+        "a2dl.text.pretraining:pretrain_and_save",
+        "Part IV denoising pre-training of the encoder-decoder on training reviews",
+    ),
     "sentiment": (
         "a2dl.text.experiment:train_and_save",
-        "Part IV Transformer on IMDB (about 20 min on 2 CPU cores)",
+        "Part IV classifier, fine-tuned from `sentiment-pretrain`'s weights",
     ),
     "sentiment-baseline": (
         "a2dl.text.experiment:baseline",

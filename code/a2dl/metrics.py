@@ -152,3 +152,22 @@ def epoch_record(on_train: ClassificationResult, on_val: ClassificationResult) -
         "val_loss": val["loss"],
         "val_accuracy": val["accuracy"],
     }
+
+
+def mcnemar(first_correct: np.ndarray, second_correct: np.ndarray) -> dict[str, float]:
+    """Exact McNemar test of two classifiers scored on the same examples.
+
+    Only the examples on which they disagree carry information: under the null hypothesis of
+    equal accuracy each of the ``n`` discordant examples is equally likely to favour either
+    model, so the count that favours the first is Binomial(n, 1/2); the p-value is two-sided.
+    The standard error of one accuracy ignores this pairing and is far too wide for it.
+    """
+    from scipy.stats import binomtest
+
+    first, second = np.asarray(first_correct, bool), np.asarray(second_correct, bool)
+    if first.shape != second.shape:
+        raise ValueError(f"paired tests need the same examples: {first.shape} vs {second.shape}")
+    only_first, only_second = int(np.sum(first & ~second)), int(np.sum(~first & second))
+    discordant = only_first + only_second
+    p_value = binomtest(only_first, discordant, 0.5).pvalue if discordant else 1.0
+    return {"only_first": only_first, "only_second": only_second, "p_value": float(p_value)}

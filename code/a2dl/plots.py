@@ -126,9 +126,11 @@ def plot_training_curves(
     *,
     metrics: tuple[str, ...] = ("loss", "accuracy"),
     best_epochs: dict[str, int] | None = None,
+    split_labels: tuple[str, str] = ("training", "validation"),
 ) -> Figure:
     """Training (dashed) and validation (solid) curves per epoch: one panel per metric, one
-    colour per model; with several models the legend goes below the panels."""
+    colour per model; with several models the legend goes below the panels.
+    ``split_labels`` names the two curves in the legend."""
     fig = Figure(figsize=(6.4, 2.8 if len(histories) == 1 else 3.3))
     axes = fig.subplots(1, len(metrics), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
@@ -142,8 +144,8 @@ def plot_training_curves(
         ax.set_ylabel(metric)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     styles = [
-        Line2D([], [], color="grey", ls="--", label="training"),
-        Line2D([], [], color="grey", ls="-", label="validation"),
+        Line2D([], [], color="grey", ls="--", label=split_labels[0]),
+        Line2D([], [], color="grey", ls="-", label=split_labels[1]),
     ]
     if len(histories) == 1:
         axes[0][0].legend(handles=styles, fontsize=6)

@@ -121,3 +121,16 @@ def load_reviews(root: Path | None = None, *, verify: bool = True) -> pd.DataFra
                 }
             )
     return pd.DataFrame(rows)
+
+
+UNLABELLED_FOLDER = "train/unsup"
+
+
+def load_unlabelled_reviews(root: Path | None = None) -> list[str]:
+    """The 50,000 unlabelled reviews of ``train/unsup`` (texts only), for pre-training; an
+    empty list where the data folder has no such folder (a copy of the labelled reviews
+    only). They are read as UTF-8 and an empty one is refused, like the labelled ones."""
+    folder = imdb_root(root) / UNLABELLED_FOLDER
+    if not folder.is_dir():
+        return []
+    return [read_review(file, None) for file in sorted(folder.glob("*.txt"))]

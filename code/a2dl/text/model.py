@@ -1,11 +1,12 @@
-"""The Part IV classifier: a Transformer encoder reads the review, a Transformer decoder asks
-it one learned question ("what is the sentiment?") and a linear layer answers.
+"""The Part IV encoder-decoder, used twice: pre-trained as a denoising autoencoder of
+reviews, then fine-tuned as a classifier.
 
 tokens ─ embedding·√d + sinusoidal positions ─ nn.TransformerEncoder (self-attention)
                                                        │ memory (padding masked)
-learned query token(s) ─────────────── nn.TransformerDecoder (cross-attention to memory)
-                                                       │
-                                   mean over queries ─ LayerNorm ─ Linear ─ softmax
+pre-training: target tokens shifted right (causal) ─┐  │
+fine-tuning:  learned query tokens ─────────────── nn.TransformerDecoder (self-attention,
+                                                       │  cross-attention to the memory)
+pre-training: · embeddingᵀ → next-token logits   fine-tuning: mean over queries ─ Linear
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ class SentimentTransformerConfig:
     d_model: int = 64
     heads: int = 4
     encoder_layers: int = 2
-    decoder_layers: int = 1
+    decoder_layers: int = 2
     ff_dim: int = 128
     dropout: float = 0.1
     # Dropout on the attention weights themselves. Off by default: on a CPU it is the most
     # expensive operation of a training step (it masks every B×H×T×T weight), and it forces
     # PyTorch off its fused attention kernel; residual and feed-forward dropout remain.
     attention_dropout: float = 0.0
-    queries: int = 1
+    queries: int = 4
     classes: int = 2
     pad_id: int = 0
 
@@ -80,10 +81,35 @@ class SentimentTransformer(nn.Module):
     def encode(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(memory (B, T, d), padding mask (B, T), True at padding)."""
         padding = tokens == self.config.pad_id
-        length = tokens.size(1)
-        x = self.embedding(tokens) * math.sqrt(self.config.d_model) + self.positions[:length]
-        memory = self.encoder(self.input_dropout(x), src_key_padding_mask=padding)
+        memory = self.encoder(self.input_dropout(self.embed(tokens)), src_key_padding_mask=padding)
         return memory, padding
+
+    def embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        length = tokens.size(1)
+        return self.embedding(tokens) * math.sqrt(self.config.d_model) + self.positions[:length]
+
+    def reconstruct(self, corrupted: torch.Tensor, decoder_input: torch.Tensor) -> torch.Tensor:
+        """Pre-training: logits (B, S, vocab) of each next target token.
+
+        The decoder reads the target shifted right (``<bos>`` first) under a causal mask and
+        attends to the encoder's memory of the corrupted review; the output layer is the
+        transposed embedding (weight tying), so pre-training adds no parameters. The embedding
+        rows have unit variance (scaled by √d on the way in), so the logits are scaled by
+        1/√d on the way out, to start near a uniform prediction.
+        """
+        memory, padding = self.encode(corrupted)
+        length = decoder_input.size(1)
+        # True above the diagonal: position i never sees a later target token
+        causal = torch.ones(length, length, dtype=torch.bool, device=corrupted.device).triu(1)
+        hidden = self.decoder(
+            self.input_dropout(self.embed(decoder_input)),
+            memory,
+            tgt_mask=causal,
+            tgt_is_causal=True,
+            tgt_key_padding_mask=decoder_input == self.config.pad_id,
+            memory_key_padding_mask=padding,
+        )
+        return hidden @ self.embedding.weight.T / math.sqrt(self.config.d_model)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Class logits (B, classes); :meth:`predict_proba` applies the softmax."""
@@ -107,8 +133,7 @@ def attention_weights(model: SentimentTransformer, tokens: torch.Tensor) -> dict
     """
     model.eval()
     memory, padding = model.encode(tokens)
-    length = tokens.size(1)
-    x = model.embedding(tokens) * math.sqrt(model.config.d_model) + model.positions[:length]
+    x = model.embed(tokens)
     first = model.encoder.layers[0]
     normed = first.norm1(x)
     _, encoder = first.self_attn(

@@ -6,12 +6,15 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-PAD, UNK = "<pad>", "<unk>"
+PAD, UNK, MASK, BOS, EOS = "<pad>", "<unk>", "<mask>", "<bos>", "<eos>"
+# Ids 0-4 in every vocabulary: padding, unknown words, and the three markers of the denoising
+# pre-training (a masked span in the encoder's input; start and end of the decoder's target).
+SPECIALS = (PAD, UNK, MASK, BOS, EOS)
 
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Index 0 is ``<pad>``, 1 is ``<unk>``; then tokens by falling training frequency."""
+    """The :data:`SPECIALS` first (``<pad>`` is 0), then tokens by falling training frequency."""
 
     tokens: tuple[str, ...]
 
@@ -23,7 +26,7 @@ class Vocabulary:
         frequent = [
             t for t, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_freq
         ]
-        return cls((PAD, UNK, *frequent[: max_size - 2]))
+        return cls((*SPECIALS, *frequent[: max_size - len(SPECIALS)]))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {token: i for i, token in enumerate(self.tokens)})
@@ -38,6 +41,18 @@ class Vocabulary:
     @property
     def unk_id(self) -> int:
         return 1
+
+    @property
+    def mask_id(self) -> int:
+        return 2
+
+    @property
+    def bos_id(self) -> int:
+        return 3
+
+    @property
+    def eos_id(self) -> int:
+        return 4
 
     def encode(self, tokens: list[str], max_len: int) -> list[int]:
         """Ids of ``tokens``, unknown ones as ``<unk>``, never empty, at most ``max_len``.

@@ -1,0 +1,336 @@
+"""Self-supervised pre-training of the Part IV encoder-decoder as a denoising autoencoder of
+reviews (``python -m a2dl train sentiment-pretrain``).
+
+The objective is T5's span corruption (Raffel et al. 2020), a cheap relative of BART's text
+infilling: spans covering 15% of a review's tokens are cut out, each replaced by one
+``<mask>`` in the encoder's input, and the decoder, a causal sequence decoder, writes the cut
+spans back, each after its ``<mask>``, then ``<eos>``. The target is about a fifth of the
+review's length, so the output layer (the expensive part with a 20,000-word vocabulary) runs
+on few positions, while the encoder still reads the whole review. Only training-split text is
+used (validation and test reviews never reach pre-training); a slice of it is held out to
+monitor the reconstruction loss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from a2dl import device, paths
+from a2dl.checkpoint import (
+    WeightsMismatchError,
+    load_history,
+    load_weights,
+    save_history,
+    save_weights,
+)
+from a2dl.text.batching import bucketed_batches, pad_batch
+from a2dl.text.model import SentimentTransformer, SentimentTransformerConfig
+from a2dl.text.vocab import Vocabulary
+from a2dl.train import TrainConfig, fit
+
+PRETRAINED = "imdb_pretrained"
+IGNORE = -100  # target positions that carry no loss (padding)
+
+
+@dataclass(frozen=True)
+class CorruptionConfig:
+    mask_fraction: float = 0.15
+    mean_span: float = 3.0
+
+
+@dataclass(frozen=True)
+class PretrainExperiment:
+    """Everything that defines the pre-trained weights, stored beside them."""
+
+    model: SentimentTransformerConfig
+    train: TrainConfig
+    corruption: CorruptionConfig = CorruptionConfig()
+    batch_size: int = 64
+    min_freq: int = 2
+    max_vocab: int = 20_000
+    heldout_reviews: int = 1_000  # training reviews held out of pre-training, for its curve
+
+
+def default_pretraining(vocab_size: int = 20_000, max_len: int = 256) -> PretrainExperiment:
+    return PretrainExperiment(
+        model=SentimentTransformerConfig(vocab_size=vocab_size, max_len=max_len),
+        train=TrainConfig(
+            epochs=6,
+            lr=1e-3,
+            weight_decay=0.01,
+            warmup_fraction=0.05,
+            schedule="cosine",
+            grad_clip=1.0,
+            monitor="heldout_loss",
+            mode="min",
+        ),
+    )
+
+
+def corrupt_spans(
+    ids: list[int],
+    rng: np.random.Generator,
+    corruption: CorruptionConfig,
+    *,
+    mask_id: int,
+    eos_id: int,
+) -> tuple[list[int], list[int]]:
+    """(encoder input, decoder target) of one review under span corruption.
+
+    ``round(len · mask_fraction)`` tokens (at least one, never all) are cut out in
+    ``round(masked / mean_span)`` non-adjacent spans of random lengths; the encoder input
+    keeps the other tokens with one ``<mask>`` where each span was, and the target lists
+    each span after a ``<mask>``, then ``<eos>``. Padding is added later, so never masked.
+    """
+    n = len(ids)
+    masked = min(n - 1, max(1, round(n * corruption.mask_fraction)))
+    if masked <= 0:
+        return list(ids), [eos_id]
+    kept = n - masked
+    spans = max(1, min(masked, kept + 1, round(masked / corruption.mean_span)))
+    cuts = np.sort(rng.choice(np.arange(1, masked), size=spans - 1, replace=False))
+    lengths = np.diff(np.concatenate([[0], cuts, [masked]]))
+    # Span j goes before the kept token number insert[j]: distinct points, so spans never touch.
+    inserts = np.sort(rng.choice(kept + 1, size=spans, replace=False))
+    encoder, target, source, copied = [], [], 0, 0
+    for insert, length in zip(inserts, lengths, strict=True):
+        encoder += ids[source : source + insert - copied]
+        source += insert - copied
+        copied = insert
+        encoder.append(mask_id)
+        target += [mask_id, *ids[source : source + length]]
+        source += length
+    encoder += ids[source:]
+    return encoder, [*target, eos_id]
+
+
+def fill_spans(encoder: list[int], target: list[int], *, mask_id: int, eos_id: int) -> list[int]:
+    """The review that an encoder input and a (true or generated) target describe: each
+    ``<mask>`` replaced by its span. Inverts :func:`corrupt_spans` on its own output."""
+    if eos_id in target:
+        target = target[: target.index(eos_id)]
+    spans: list[list[int]] = []
+    for token in target:
+        if token == mask_id:
+            spans.append([])
+        elif spans:
+            spans[-1].append(token)
+    filled, next_span = [], iter(spans)
+    for token in encoder:
+        filled += next(next_span, []) if token == mask_id else [token]
+    return filled
+
+
+def denoising_batch(
+    reviews: list[list[int]],
+    rng: np.random.Generator,
+    corruption: CorruptionConfig,
+    vocab: Vocabulary,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(corrupted reviews, decoder input = ``<bos>`` + target[:-1], target), padded; the
+    target's padding is :data:`IGNORE` so that it carries no loss."""
+    pairs = [
+        corrupt_spans(ids, rng, corruption, mask_id=vocab.mask_id, eos_id=vocab.eos_id)
+        for ids in reviews
+    ]
+    targets = [target for _, target in pairs]
+    return (
+        pad_batch([encoder for encoder, _ in pairs], vocab.pad_id),
+        pad_batch([[vocab.bos_id, *target[:-1]] for target in targets], vocab.pad_id),
+        pad_batch(targets, IGNORE),
+    )
+
+
+def reconstruction_loss(model: SentimentTransformer, batch) -> torch.Tensor:
+    corrupted, decoder_input, target = batch
+    logits = model.reconstruct(corrupted, decoder_input)
+    return nn.functional.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=IGNORE)
+
+
+@torch.no_grad()
+def heldout_metrics(model: SentimentTransformer, batches: list) -> dict[str, float]:
+    """Mean loss per target token and the share of target tokens predicted exactly."""
+    total_loss, correct, count = 0.0, 0, 0
+    for corrupted, decoder_input, target in batches:
+        logits = model.reconstruct(corrupted, decoder_input)
+        keep = target != IGNORE
+        total_loss += nn.functional.cross_entropy(
+            logits[keep], target[keep], reduction="sum"
+        ).item()
+        correct += (logits[keep].argmax(-1) == target[keep]).sum().item()
+        count += keep.sum().item()
+    return {"heldout_loss": total_loss / count, "heldout_token_accuracy": correct / count}
+
+
+def pretraining_reviews(
+    frame: pd.DataFrame, heldout: int, seed: int, unlabelled: list[list[str]] = ()
+) -> tuple[pd.Series, pd.Series]:
+    """(reviews to pre-train on, held-out reviews): token lists of the training split, plus
+    the unlabelled reviews that are not also a validation or test review."""
+    train = frame.loc[frame["split"] == "train", "tokens"]
+    order = np.random.default_rng(seed).permutation(len(train))
+    evaluated = {tuple(t) for t in frame.loc[frame["split"] != "train", "tokens"]}
+    extra = pd.Series([t for t in unlabelled if tuple(t) not in evaluated], dtype=object)
+    corpus = pd.concat([train.iloc[order[heldout:]], extra], ignore_index=True)
+    return corpus, train.iloc[order[:heldout]]
+
+
+def unlabelled_tokens() -> list[list[str]]:
+    """The ``train/unsup`` reviews, cleaned as the labelled ones (none in a labelled-only copy)."""
+    from a2dl.data.imdb import load_unlabelled_reviews
+    from a2dl.data.stopwords import english_stopwords
+    from a2dl.text.cleaning import clean_review, stopwords_to_remove
+
+    removed = stopwords_to_remove(english_stopwords(), keep_negations=True)
+    return [clean_review(text, removed) for text in load_unlabelled_reviews()]
+
+
+def pretrain(
+    experiment: PretrainExperiment,
+    frame: pd.DataFrame,
+    unlabelled: list[list[str]] = (),
+    *,
+    progress: bool = True,
+) -> tuple[SentimentTransformer, Vocabulary, list[dict[str, float]], float]:
+    """Pre-train on the training split of ``frame`` (with ``tokens`` and ``split``) and the
+    ``unlabelled`` token lists. The vocabulary comes from the labelled training split alone,
+    so that the classifier fine-tuned from these weights has the same one."""
+    train_tokens = frame.loc[frame["split"] == "train", "tokens"]
+    vocab = Vocabulary.build(
+        train_tokens, min_freq=experiment.min_freq, max_size=experiment.max_vocab
+    )
+    config = dataclasses.replace(experiment.model, vocab_size=len(vocab))
+    corpus, heldout = pretraining_reviews(
+        frame, experiment.heldout_reviews, experiment.train.seed, unlabelled
+    )
+    encoded = [vocab.encode(tokens, config.max_len) for tokens in corpus]
+    heldout_encoded = [vocab.encode(tokens, config.max_len) for tokens in heldout]
+    lengths = np.array([len(ids) for ids in encoded])
+    fixed = np.random.default_rng(experiment.train.seed)  # one corruption of the held-out slice
+    heldout_batches = [
+        denoising_batch(heldout_encoded[i : i + 128], fixed, experiment.corruption, vocab)
+        for i in range(0, len(heldout_encoded), 128)
+    ]
+
+    def batches(epoch: int):
+        # a fresh corruption of every review in every epoch (dynamic masking)
+        rng = np.random.default_rng(experiment.train.seed + epoch)
+        for index in bucketed_batches(
+            lengths, experiment.batch_size, experiment.train.seed + epoch
+        ):
+            yield denoising_batch([encoded[i] for i in index], rng, experiment.corruption, vocab)
+
+    torch.manual_seed(experiment.train.seed)
+    model = SentimentTransformer(config).to(device.current())
+    on_device = [tuple(t.to(device.current()) for t in batch) for batch in heldout_batches]
+    started = time.perf_counter()
+    history = fit(
+        model,
+        batches,
+        reconstruction_loss,
+        lambda net: heldout_metrics(net, on_device),
+        experiment.train,
+        steps_per_epoch=-(-len(encoded) // experiment.batch_size),
+        progress=progress,
+    )
+    return model, vocab, history, time.perf_counter() - started
+
+
+def weights_path():
+    return paths.weights_dir() / f"{PRETRAINED}.pt"
+
+
+def history_path():
+    return paths.weights_dir() / f"{PRETRAINED}.history.json"
+
+
+def pretrain_and_save(*, progress: bool = True) -> None:
+    """``train sentiment-pretrain``: the pre-trained encoder-decoder and its history."""
+    from a2dl.text.experiment import cleaned_splits, default_experiment
+
+    experiment = default_pretraining(max_len=default_experiment().model.max_len)
+    unlabelled = unlabelled_tokens()
+    model, vocab, history, seconds = pretrain(
+        experiment, cleaned_splits(True), unlabelled, progress=progress
+    )
+    experiment = dataclasses.replace(experiment, model=model.config)
+    save_weights(
+        weights_path(),
+        model,
+        experiment,
+        vocab=list(vocab.tokens),
+        train_seconds=seconds,
+        train_cpu_seconds=sum(r["train_cpu_seconds"] for r in history),
+        unlabelled_reviews=len(unlabelled),
+    )
+    save_history(history_path(), history)
+    print(f"saved {weights_path()} ({seconds / 60:.1f} min)")
+
+
+def load_pretrained() -> tuple[SentimentTransformer, Vocabulary, PretrainExperiment, dict]:
+    model, experiment, metadata = load_weights(
+        weights_path(), lambda exp: SentimentTransformer(exp.model), PretrainExperiment
+    )
+    return model, Vocabulary(tuple(metadata["vocab"])), experiment, metadata
+
+
+def load_pretraining_history() -> pd.DataFrame:
+    return pd.DataFrame(load_history(history_path()))
+
+
+@torch.no_grad()
+def generate_target(
+    model: SentimentTransformer, corrupted: list[int], vocab: Vocabulary, *, max_steps: int = 200
+) -> list[int]:
+    """The decoder's greedy answer for one corrupted review: spans after ``<mask>`` markers,
+    up to ``<eos>``. One token per step, each step re-reading what it wrote (causal)."""
+    model.eval()
+    source = torch.tensor([corrupted])
+    written = [vocab.bos_id]
+    never = torch.tensor([vocab.pad_id, vocab.bos_id])  # not tokens a target can hold
+    for _ in range(max_steps):
+        logits = model.reconstruct(source, torch.tensor([written]))[0, -1]
+        token = int(logits.index_fill(0, never, -torch.inf).argmax())
+        if token == vocab.eos_id:
+            break
+        written.append(token)
+    return written[1:]
+
+
+# What fine-tuning may change; every other field of the config must match the pre-trained one.
+FINE_TUNING_FIELDS = ("max_len", "dropout", "attention_dropout", "queries", "classes")
+# Tensors that only the classifier has: started afresh in fine-tuning.
+CLASSIFIER_ONLY = ("query", "classifier.weight", "classifier.bias")
+
+
+def fine_tuning_start(
+    config: SentimentTransformerConfig,
+) -> tuple[SentimentTransformer, Vocabulary, list[str]]:
+    """A classifier of ``config`` holding every pre-trained tensor, its vocabulary, and the
+    names of the tensors copied (all but :data:`CLASSIFIER_ONLY`)."""
+    pretrained, vocab, experiment, _ = load_pretrained()
+    stored = dataclasses.asdict(experiment.model)
+    wanted = dataclasses.asdict(dataclasses.replace(config, vocab_size=len(vocab)))
+    differing = [
+        f"{key}: pre-trained {stored[key]!r}, fine-tuning {wanted[key]!r}"
+        for key in stored
+        if key not in FINE_TUNING_FIELDS and stored[key] != wanted[key]
+    ]
+    if differing:
+        raise WeightsMismatchError(
+            f"{weights_path()} was pre-trained for another architecture ({'; '.join(differing)}). "
+            "Pre-train again with `python -m a2dl train sentiment-pretrain`, or fine-tune with "
+            "the pre-trained architecture."
+        )
+    model = SentimentTransformer(dataclasses.replace(config, vocab_size=len(vocab)))
+    state = {k: v for k, v in pretrained.state_dict().items() if k not in CLASSIFIER_ONLY}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert sorted(missing) == sorted(CLASSIFIER_ONLY) and not unexpected, (missing, unexpected)
+    return model, vocab, sorted(state)

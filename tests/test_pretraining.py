@@ -1,0 +1,153 @@
+"""Part IV's denoising pre-training: the corruption, its inverse, the objective, and the
+hand-over of every pre-trained tensor to the classifier."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from a2dl.text import pretraining
+from a2dl.text.model import SentimentTransformer, SentimentTransformerConfig
+from a2dl.text.pretraining import (
+    CLASSIFIER_ONLY,
+    CorruptionConfig,
+    corrupt_spans,
+    denoising_batch,
+    fill_spans,
+    reconstruction_loss,
+)
+from a2dl.text.vocab import Vocabulary
+from a2dl.train import TrainConfig, fit
+
+MASK, EOS = 2, 4
+
+
+def _spans(encoder: list[int], target: list[int]) -> list[list[int]]:
+    spans: list[list[int]] = []
+    for token in target[:-1]:
+        spans.append([]) if token == MASK else spans[-1].append(token)
+    return spans
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 7, 40, 256])
+def test_corruption_masks_the_stated_fraction_in_separate_spans_and_inverts(length):
+    rng = np.random.default_rng(length)
+    ids = list(range(10, 10 + length))  # distinct tokens: every span can be located
+    config = CorruptionConfig(mask_fraction=0.15, mean_span=3.0)
+    for _ in range(20):
+        encoder, target = corrupt_spans(ids, rng, config, mask_id=MASK, eos_id=EOS)
+        assert target[-1] == EOS
+        spans = _spans(encoder, target)
+        masked = sum(len(span) for span in spans)
+        expected = min(length - 1, max(1, round(length * 0.15)))
+        assert masked == expected
+        assert encoder.count(MASK) == len(spans) == target.count(MASK)
+        assert all(spans)  # no empty span
+        if length >= 40:
+            assert len(spans) == round(expected / 3.0)
+        # each span is a contiguous run of the review, and two spans never touch
+        for span in spans:
+            start = ids.index(span[0])
+            assert ids[start : start + len(span)] == span
+        assert all(a != MASK or b != MASK for a, b in zip(encoder, encoder[1:], strict=False))
+        assert fill_spans(encoder, target, mask_id=MASK, eos_id=EOS) == ids
+
+
+def test_padding_is_never_corrupted_and_carries_no_loss():
+    vocab = Vocabulary.build([[f"w{i}" for i in range(30)]], min_freq=1)
+    reviews = [list(range(5, 35)), list(range(5, 11))]
+    corrupted, decoder_input, target = denoising_batch(
+        reviews, np.random.default_rng(0), CorruptionConfig(), vocab
+    )
+    assert corrupted.shape[0] == decoder_input.shape[0] == target.shape[0] == 2
+    short = corrupted[1].tolist()
+    assert vocab.pad_id not in short[: len(short) - short.count(vocab.pad_id)]
+    assert decoder_input[:, 0].tolist() == [vocab.bos_id] * 2
+    assert (target == pretraining.IGNORE).sum() == (decoder_input == vocab.pad_id).sum()
+    # the decoder's input is the target shifted right by one
+    keep = decoder_input[:, 1:] != vocab.pad_id
+    assert torch.equal(decoder_input[:, 1:][keep], target[:, :-1][keep])
+
+
+def _tiny(**changes) -> SentimentTransformerConfig:
+    base = SentimentTransformerConfig(
+        vocab_size=40, max_len=32, d_model=16, heads=2, ff_dim=32, dropout=0.0
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def test_decoder_is_causal_in_pretraining():
+    model = SentimentTransformer(_tiny()).eval()
+    source = torch.randint(5, 40, (1, 12))
+    written = torch.randint(5, 40, (1, 6))
+    changed = written.clone()
+    changed[0, 4:] = 7
+    before, after = model.reconstruct(source, written), model.reconstruct(source, changed)
+    torch.testing.assert_close(before[:, :4], after[:, :4])  # no position sees the future
+    assert not torch.allclose(before[:, 4:], after[:, 4:])
+
+
+def test_a_few_seconds_of_pretraining_lower_the_reconstruction_loss():
+    vocab = Vocabulary.build([[f"w{i}" for i in range(35)]], min_freq=1)
+    torch.manual_seed(0)
+    # a tiny corpus with structure to learn: runs of consecutive ids
+    reviews = [list(range(start, start + 16)) for start in range(5, 24)]
+    model = SentimentTransformer(_tiny(vocab_size=len(vocab)))
+    rng = np.random.default_rng(0)
+    fixed = [denoising_batch(reviews, np.random.default_rng(1), CorruptionConfig(0.3), vocab)]
+    before = pretraining.heldout_metrics(model.eval(), fixed)["heldout_loss"]
+    history = fit(
+        model,
+        lambda epoch: [denoising_batch(reviews, rng, CorruptionConfig(0.3), vocab)] * 10,
+        reconstruction_loss,
+        lambda net: pretraining.heldout_metrics(net, fixed),
+        TrainConfig(epochs=4, lr=3e-3, monitor="heldout_loss"),
+        steps_per_epoch=10,
+        progress=False,
+    )
+    assert min(r["heldout_loss"] for r in history) < 0.6 * before
+
+
+def test_pretraining_sees_training_text_only():
+    frame = pd.DataFrame(
+        {
+            "tokens": [[f"t{i}"] for i in range(30)],
+            "split": ["train"] * 20 + ["validation"] * 5 + ["test"] * 5,
+        }
+    )
+    corpus, heldout = pretraining.pretraining_reviews(frame, heldout=4, seed=1)
+    used = {tuple(t) for t in (*corpus, *heldout)}
+    assert used == {(f"t{i}",) for i in range(20)}
+    assert len(heldout) == 4 and not set(corpus.index) & set(heldout.index)
+
+
+def test_fine_tuning_starts_from_every_pretrained_tensor(tmp_path, monkeypatch):
+    monkeypatch.setattr(pretraining.paths, "weights_dir", lambda: tmp_path)
+    vocab = Vocabulary.build([[f"w{i}" for i in range(35)]], min_freq=1)
+    config = _tiny(vocab_size=len(vocab))
+    pretrained = SentimentTransformer(config)
+    with torch.no_grad():  # distinguishable from any fresh initialisation
+        for tensor in pretrained.parameters():
+            tensor.add_(torch.randn_like(tensor))
+    experiment = pretraining.PretrainExperiment(model=config, train=TrainConfig())
+    pretraining.save_weights(
+        pretraining.weights_path(), pretrained, experiment, vocab=list(vocab.tokens)
+    )
+    model, loaded_vocab, copied = pretraining.fine_tuning_start(
+        dataclasses.replace(config, max_len=64, queries=2, dropout=0.1)
+    )
+    assert loaded_vocab == vocab
+    expected = pretrained.state_dict()
+    for name, tensor in model.state_dict().items():
+        if name in CLASSIFIER_ONLY:
+            assert name not in copied
+        else:
+            assert name in copied
+            assert torch.equal(tensor, expected[name]), f"{name} left at its initial value"
+    assert {n for n, _ in model.named_parameters()} - set(copied) == set(CLASSIFIER_ONLY)
+    with pytest.raises(pretraining.WeightsMismatchError, match="d_model: pre-trained 16"):
+        pretraining.fine_tuning_start(dataclasses.replace(config, d_model=32))
