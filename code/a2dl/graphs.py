@@ -214,7 +214,8 @@ def sentiment_transformer_graph(
     vocab_size: int,
     queries: int = 1,
 ) -> Graph:
-    """The Part IV classifier: encoder over the review, decoder query over its output."""
+    """The Part IV model: the encoder over the review; the decoder's learned queries over its
+    output (fine-tuning), or, dashed, the decoder writing the cut-out spans (pre-training)."""
     graph = _digraph("sentiment_transformer", rankdir="TB", size="6.5,7.5")
     graph.node("tokens", f"review tokens\n(B × T), T ≤ {max_len}, padding masked", **TENSOR)
     graph.node(
@@ -258,4 +259,17 @@ def sentiment_transformer_graph(
             ("softmax", "loss"),
         ]
     )
+    pretraining = {"style": "dashed", "color": "#777777", "fontcolor": "#555555"}
+    graph.node(
+        "spans",
+        "pre-training only: the cut-out spans,\nshifted right (causal self-attention)",
+        **TENSOR | pretraining | {"style": "dashed,filled", "fillcolor": "#f6f6f6"},
+    )
+    graph.node(
+        "reconstruction",
+        "pre-training only: next-token logits\n(embeddingᵀ / √d), reconstruction loss",
+        **LOSS | pretraining | {"style": "dashed,filled", "fillcolor": "#f6f6f6"},
+    )
+    graph.edge("spans", "decoder", **pretraining)
+    graph.edge("decoder", "reconstruction", **pretraining)
     return Graph(graph)

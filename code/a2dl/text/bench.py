@@ -1,4 +1,5 @@
-"""``python -m a2dl bench sentiment``: training and inference speed of the Part IV model.
+"""``python -m a2dl bench sentiment``: pre-training, fine-tuning and inference speed of the
+Part IV model.
 
 Measured on batches of real review lengths (the training split's, after cleaning and
 truncation), so that the printed seconds per epoch predict a real run on this machine.
@@ -12,13 +13,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from a2dl.text.experiment import (
-    bucketed_batches,
-    cleaned_splits,
-    default_experiment,
-    pad_batch,
-)
+from a2dl.text.batching import bucketed_batches, pad_batch
+from a2dl.text.experiment import cleaned_splits, default_experiment
 from a2dl.text.model import SentimentTransformer
+from a2dl.text.pretraining import default_pretraining, denoising_batch, reconstruction_loss
+from a2dl.text.vocab import SPECIALS, Vocabulary
 
 
 def _throughput(run, batches: list[torch.Tensor]) -> tuple[float, float]:
@@ -48,12 +47,22 @@ def benchmark(steps: int = 30) -> None:
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
 
-    def train_step(tokens: torch.Tensor) -> None:
-        model.train()
-        loss = loss_fn(model(tokens), torch.zeros(len(tokens), dtype=torch.long))
+    def step(loss: torch.Tensor) -> None:
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
+
+    def train_step(tokens: torch.Tensor) -> None:
+        model.train()
+        step(loss_fn(model(tokens), torch.zeros(len(tokens), dtype=torch.long)))
+
+    markers = Vocabulary(SPECIALS)  # the ids of the markers; the words are random ids
+    corruption = default_pretraining().corruption
+
+    def pretrain_step(tokens: torch.Tensor) -> None:
+        model.train()
+        reviews = [row[row != 0].tolist() for row in tokens]
+        step(reconstruction_loss(model, denoising_batch(reviews, rng, corruption, markers)))
 
     def infer(tokens: torch.Tensor) -> None:
         model.eval()
@@ -63,9 +72,10 @@ def benchmark(steps: int = 30) -> None:
     epoch_tokens = int(lengths.sum())
     threads = torch.get_num_threads()
     print(f"threads: {threads}, epoch: {len(train):,} reviews, {epoch_tokens:,} tokens")
-    for name, run in (("training", train_step), ("inference", infer)):
+    runs = (("pre-training", pretrain_step), ("fine-tuning", train_step), ("inference", infer))
+    for name, run in runs:
         rate, _ = _throughput(run, batches)
         per_epoch = epoch_tokens / rate
         print(
-            f"{name:>9}: {rate:,.0f} tokens/s, {per_epoch:,.0f} s per epoch of the training split"
+            f"{name:>12}: {rate:,.0f} tokens/s, {per_epoch:,.0f} s per epoch of the training split"
         )

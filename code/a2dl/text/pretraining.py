@@ -62,7 +62,7 @@ def default_pretraining(vocab_size: int = 20_000, max_len: int = 256) -> Pretrai
     return PretrainExperiment(
         model=SentimentTransformerConfig(vocab_size=vocab_size, max_len=max_len),
         train=TrainConfig(
-            epochs=6,
+            epochs=12,  # 45 minutes of two CPU cores (python -m a2dl bench sentiment)
             lr=1e-3,
             weight_decay=0.01,
             warmup_fraction=0.05,
@@ -111,9 +111,8 @@ def corrupt_spans(
     return encoder, [*target, eos_id]
 
 
-def fill_spans(encoder: list[int], target: list[int], *, mask_id: int, eos_id: int) -> list[int]:
-    """The review that an encoder input and a (true or generated) target describe: each
-    ``<mask>`` replaced by its span. Inverts :func:`corrupt_spans` on its own output."""
+def target_spans(target: list[int], *, mask_id: int, eos_id: int) -> list[list[int]]:
+    """The spans a (true or generated) target lists, each after its ``<mask>``."""
     if eos_id in target:
         target = target[: target.index(eos_id)]
     spans: list[list[int]] = []
@@ -122,9 +121,15 @@ def fill_spans(encoder: list[int], target: list[int], *, mask_id: int, eos_id: i
             spans.append([])
         elif spans:
             spans[-1].append(token)
-    filled, next_span = [], iter(spans)
+    return spans
+
+
+def fill_spans(encoder: list[int], target: list[int], *, mask_id: int, eos_id: int) -> list[int]:
+    """The review that an encoder input and a target describe: each ``<mask>`` replaced by
+    its span. Inverts :func:`corrupt_spans` on its own output."""
+    filled, spans = [], iter(target_spans(target, mask_id=mask_id, eos_id=eos_id))
     for token in encoder:
-        filled += next(next_span, []) if token == mask_id else [token]
+        filled += next(spans, []) if token == mask_id else [token]
     return filled
 
 
@@ -334,3 +339,44 @@ def fine_tuning_start(
     missing, unexpected = model.load_state_dict(state, strict=False)
     assert sorted(missing) == sorted(CLASSIFIER_ONLY) and not unexpected, (missing, unexpected)
     return model, vocab, sorted(state)
+
+
+def reconstruction_example(
+    model: SentimentTransformer,
+    vocab: Vocabulary,
+    experiment: PretrainExperiment,
+    frame: pd.DataFrame,
+    *,
+    seed: int,
+    lengths: tuple[int, int] = (25, 40),
+) -> pd.DataFrame:
+    """One held-out training review of ``lengths`` tokens: cleaned, corrupted, and as the
+    decoder writes it back (its spans in [brackets]), for the chapter's table."""
+    _, heldout = pretraining_reviews(frame, experiment.heldout_reviews, experiment.train.seed)
+    tokens = next(t for t in heldout if lengths[0] <= len(t) <= lengths[1])
+    ids = vocab.encode(tokens, experiment.model.max_len)
+    encoder, _ = corrupt_spans(
+        ids,
+        np.random.default_rng(seed),
+        experiment.corruption,
+        mask_id=vocab.mask_id,
+        eos_id=vocab.eos_id,
+    )
+    written = generate_target(model, encoder, vocab)
+    spans = iter(target_spans(written, mask_id=vocab.mask_id, eos_id=vocab.eos_id))
+    rebuilt = [
+        "[" + " ".join(vocab.decode(next(spans, []))) + "]"
+        if token == vocab.mask_id
+        else vocab.tokens[token]
+        for token in encoder
+    ]
+    return pd.DataFrame(
+        {
+            "": ["review (cleaned)", "encoder input", "decoder's reconstruction"],
+            "text": [
+                " ".join(vocab.decode(ids)),
+                " ".join(vocab.tokens[t] for t in encoder),
+                " ".join(rebuilt),
+            ],
+        }
+    )
