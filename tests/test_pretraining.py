@@ -23,43 +23,46 @@ from a2dl.text.pretraining import (
 from a2dl.text.vocab import Vocabulary
 from a2dl.train import TrainConfig, fit
 
-MASK, EOS = 2, 4
+EOS = 3
+SENTINELS = tuple(range(4, 36))
 
 
-def _spans(encoder: list[int], target: list[int]) -> list[list[int]]:
+def _spans(target: list[int]) -> list[list[int]]:
     spans: list[list[int]] = []
     for token in target[:-1]:
-        spans.append([]) if token == MASK else spans[-1].append(token)
+        spans.append([]) if token in SENTINELS else spans[-1].append(token)
     return spans
 
 
-@pytest.mark.parametrize("length", [1, 2, 3, 7, 40, 256])
+@pytest.mark.parametrize("length", [1, 2, 3, 7, 40, 256, 1000])
 def test_corruption_masks_the_stated_fraction_in_separate_spans_and_inverts(length):
     rng = np.random.default_rng(length)
-    ids = list(range(10, 10 + length))  # distinct tokens: every span can be located
+    ids = list(range(100, 100 + length))  # distinct tokens: every span can be located
     config = CorruptionConfig(mask_fraction=0.15, mean_span=3.0)
     for _ in range(20):
-        encoder, target = corrupt_spans(ids, rng, config, mask_id=MASK, eos_id=EOS)
+        encoder, target = corrupt_spans(ids, rng, config, sentinels=SENTINELS, eos_id=EOS)
         assert target[-1] == EOS
-        spans = _spans(encoder, target)
+        spans = _spans(target)
         masked = sum(len(span) for span in spans)
         expected = min(length - 1, max(1, round(length * 0.15)))
         assert masked == expected
-        assert encoder.count(MASK) == len(spans) == target.count(MASK)
+        used = [t for t in encoder if t in SENTINELS]
+        assert used == [t for t in target if t in SENTINELS] == list(SENTINELS[: len(spans)])
         assert all(spans)  # no empty span
         if length >= 40:
-            assert len(spans) == round(expected / 3.0)
+            assert len(spans) == min(len(SENTINELS), round(expected / 3.0))
         # each span is a contiguous run of the review, and two spans never touch
         for span in spans:
             start = ids.index(span[0])
             assert ids[start : start + len(span)] == span
-        assert all(a != MASK or b != MASK for a, b in zip(encoder, encoder[1:], strict=False))
-        assert fill_spans(encoder, target, mask_id=MASK, eos_id=EOS) == ids
+        pairs = zip(encoder, encoder[1:], strict=False)
+        assert not any(a in SENTINELS and b in SENTINELS for a, b in pairs)
+        assert fill_spans(encoder, target, sentinels=SENTINELS, eos_id=EOS) == ids
 
 
 def test_padding_is_never_corrupted_and_carries_no_loss():
     vocab = Vocabulary.build([[f"w{i}" for i in range(30)]], min_freq=1)
-    reviews = [list(range(5, 35)), list(range(5, 11))]
+    reviews = [list(range(40, 70)), list(range(40, 46))]
     corrupted, decoder_input, target = denoising_batch(
         reviews, np.random.default_rng(0), CorruptionConfig(), vocab
     )
@@ -75,15 +78,15 @@ def test_padding_is_never_corrupted_and_carries_no_loss():
 
 def _tiny(**changes) -> SentimentTransformerConfig:
     base = SentimentTransformerConfig(
-        vocab_size=40, max_len=32, d_model=16, heads=2, ff_dim=32, dropout=0.0
+        vocab_size=70, max_len=32, d_model=16, heads=2, ff_dim=32, dropout=0.0
     )
     return dataclasses.replace(base, **changes)
 
 
 def test_decoder_is_causal_in_pretraining():
     model = SentimentTransformer(_tiny()).eval()
-    source = torch.randint(5, 40, (1, 12))
-    written = torch.randint(5, 40, (1, 6))
+    source = torch.randint(36, 40, (1, 12))
+    written = torch.randint(36, 40, (1, 6))
     changed = written.clone()
     changed[0, 4:] = 7
     before, after = model.reconstruct(source, written), model.reconstruct(source, changed)
@@ -95,7 +98,7 @@ def test_a_few_seconds_of_pretraining_lower_the_reconstruction_loss():
     vocab = Vocabulary.build([[f"w{i}" for i in range(35)]], min_freq=1)
     torch.manual_seed(0)
     # a tiny corpus with structure to learn: runs of consecutive ids
-    reviews = [list(range(start, start + 16)) for start in range(5, 24)]
+    reviews = [list(range(start, start + 16)) for start in range(36, 55)]
     model = SentimentTransformer(_tiny(vocab_size=len(vocab)))
     rng = np.random.default_rng(0)
     fixed = [denoising_batch(reviews, np.random.default_rng(1), CorruptionConfig(0.3), vocab)]
@@ -122,7 +125,11 @@ def test_pretraining_sees_training_text_only():
     corpus, heldout = pretraining.pretraining_reviews(frame, heldout=4, seed=1)
     used = {tuple(t) for t in (*corpus, *heldout)}
     assert used == {(f"t{i}",) for i in range(20)}
-    assert len(heldout) == 4 and not set(corpus.index) & set(heldout.index)
+    assert len(heldout) == 4 and not {tuple(t) for t in corpus} & {tuple(t) for t in heldout}
+    # unlabelled reviews join the corpus, except those that are also a validation/test review
+    unlabelled = [["u1"], ["t25"], ["t21"], ["u2"]]
+    corpus, _ = pretraining.pretraining_reviews(frame, heldout=4, seed=1, unlabelled=unlabelled)
+    assert {tuple(t) for t in corpus} - used == {("u1",), ("u2",)}
 
 
 def test_fine_tuning_starts_from_every_pretrained_tensor(tmp_path, monkeypatch):

@@ -21,7 +21,7 @@ from a2dl.text.cleaning import (
     tokenize,
 )
 from a2dl.text.model import SentimentTransformer, SentimentTransformerConfig
-from a2dl.text.vocab import Vocabulary
+from a2dl.text.vocab import SENTINELS, SPECIALS, Vocabulary
 
 STOP = frozenset({"the", "a", "is", "it", "not", "no", "nor", "don", "don't", "s", "this"})
 
@@ -70,18 +70,15 @@ def test_clean_review_end_to_end_and_empty_input():
 
 
 def test_vocabulary_comes_from_training_documents_only():
-    vocab = Vocabulary.build([["good", "film"], ["good", "plot"]], min_freq=1, max_size=10)
-    assert vocab.tokens[:5] == ("<pad>", "<unk>", "<mask>", "<bos>", "<eos>")
-    assert (vocab.pad_id, vocab.unk_id, vocab.mask_id, vocab.bos_id, vocab.eos_id) == (
-        0,
-        1,
-        2,
-        3,
-        4,
-    )
-    assert vocab.tokens[5] == "good"  # most frequent first
-    assert vocab.encode(["good", "unseen"], max_len=10) == [5, vocab.unk_id]
-    assert len(Vocabulary.build([["a", "a", "b"]], min_freq=2)) == 6
+    vocab = Vocabulary.build([["good", "film"], ["good", "plot"]], min_freq=1, max_size=50)
+    specials = len(SPECIALS)
+    assert vocab.tokens[:4] == ("<pad>", "<unk>", "<bos>", "<eos>")
+    assert vocab.tokens[4:specials] == tuple(f"<mask_{i}>" for i in range(specials - 4))
+    assert (vocab.pad_id, vocab.unk_id, vocab.bos_id, vocab.eos_id) == (0, 1, 2, 3)
+    assert [vocab.tokens[i] for i in vocab.sentinel_ids] == list(SENTINELS)
+    assert vocab.tokens[specials] == "good"  # most frequent first
+    assert vocab.encode(["good", "unseen"], max_len=10) == [specials, vocab.unk_id]
+    assert len(Vocabulary.build([["a", "a", "b"]], min_freq=2)) == specials + 1
 
 
 def test_encode_round_trip_truncation_and_empty_review():

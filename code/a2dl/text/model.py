@@ -53,6 +53,15 @@ class SentimentTransformer(nn.Module):
         self.config = config
         d = config.d_model
         self.embedding = nn.Embedding(config.vocab_size, d, padding_idx=config.pad_id)
+        # Vaswani et al.'s scale: rows of norm about 1, times √d on the way in, so that the
+        # inputs have unit variance beside the positions and the layers' residual updates;
+        # the same matrix, transposed, is the pre-training's output layer.
+        with torch.no_grad():
+            nn.init.normal_(self.embedding.weight, std=d**-0.5)
+            self.embedding.weight[config.pad_id].zero_()
+        # The pre-training's output bias (the log-frequency prior of each word); unused, and
+        # left as it is, in classification.
+        self.output_bias = nn.Parameter(torch.zeros(config.vocab_size))
         self.register_buffer("positions", sinusoidal_positions(config.max_len, d), persistent=False)
         self.input_dropout = nn.Dropout(config.dropout)
         layer = dict(
@@ -93,9 +102,7 @@ class SentimentTransformer(nn.Module):
 
         The decoder reads the target shifted right (``<bos>`` first) under a causal mask and
         attends to the encoder's memory of the corrupted review; the output layer is the
-        transposed embedding (weight tying), so pre-training adds no parameters. The embedding
-        rows have unit variance (scaled by √d on the way in), so the logits are scaled by
-        1/√d on the way out, to start near a uniform prediction.
+        transposed embedding (weight tying) plus a bias per word.
         """
         memory, padding = self.encode(corrupted)
         length = decoder_input.size(1)
@@ -109,7 +116,7 @@ class SentimentTransformer(nn.Module):
             tgt_key_padding_mask=decoder_input == self.config.pad_id,
             memory_key_padding_mask=padding,
         )
-        return hidden @ self.embedding.weight.T / math.sqrt(self.config.d_model)
+        return hidden @ self.embedding.weight.T + self.output_bias
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Class logits (B, classes); :meth:`predict_proba` applies the softmax."""

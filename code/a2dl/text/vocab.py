@@ -6,10 +6,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-PAD, UNK, MASK, BOS, EOS = "<pad>", "<unk>", "<mask>", "<bos>", "<eos>"
-# Ids 0-4 in every vocabulary: padding, unknown words, and the three markers of the denoising
-# pre-training (a masked span in the encoder's input; start and end of the decoder's target).
-SPECIALS = (PAD, UNK, MASK, BOS, EOS)
+PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
+# The markers of the pre-training's cut-out spans: the i-th span of a review is <mask_i> in
+# both the encoder's input and the decoder's target, so that the decoder can find, by
+# attention, where in the review the span it is writing was cut (T5's sentinels).
+SENTINELS = tuple(f"<mask_{i}>" for i in range(32))
+# The first ids of every vocabulary: padding, unknown words, and the pre-training's markers.
+SPECIALS = (PAD, UNK, BOS, EOS, *SENTINELS)
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class Vocabulary:
         frequent = [
             t for t, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_freq
         ]
-        return cls((*SPECIALS, *frequent[: max_size - len(SPECIALS)]))
+        return cls((*SPECIALS, *frequent[: max(0, max_size - len(SPECIALS))]))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {token: i for i, token in enumerate(self.tokens)})
@@ -43,16 +46,16 @@ class Vocabulary:
         return 1
 
     @property
-    def mask_id(self) -> int:
+    def bos_id(self) -> int:
         return 2
 
     @property
-    def bos_id(self) -> int:
+    def eos_id(self) -> int:
         return 3
 
     @property
-    def eos_id(self) -> int:
-        return 4
+    def sentinel_ids(self) -> tuple[int, ...]:
+        return tuple(range(4, 4 + len(SENTINELS)))
 
     def encode(self, tokens: list[str], max_len: int) -> list[int]:
         """Ids of ``tokens``, unknown ones as ``<unk>``, never empty, at most ``max_len``.
