@@ -44,7 +44,7 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     ),
     "sentiment-ablation": (
         "a2dl.text.experiment:ablate",
-        "Part IV ablation: four variants of the recipe (about 1.5 h; needs `sentiment` first)",
+        "Part IV ablation: six variants of the recipe, resumable (about 1.5 h; needs `sentiment`)",
     ),
     **{
         f"vision-{name}": (
