@@ -206,6 +206,31 @@ def unlabelled_tokens() -> list[list[str]]:
     return [clean_review(text, removed) for text in load_unlabelled_reviews()]
 
 
+def heldout_batches(
+    heldout: pd.Series, experiment: PretrainExperiment, vocab: Vocabulary
+) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """The held-out reviews corrupted once, with the run's seed, in batches of 128."""
+    encoded = [vocab.encode(tokens, experiment.model.max_len) for tokens in heldout]
+    rng = np.random.default_rng(experiment.train.seed)
+    return [
+        denoising_batch(encoded[i : i + 128], rng, experiment.corruption, vocab)
+        for i in range(0, len(encoded), 128)
+    ]
+
+
+def frequency_only_loss(
+    frame: pd.DataFrame, experiment: PretrainExperiment, vocab: Vocabulary
+) -> float:
+    """The held-out loss of the best predictor that ignores context: each target token's
+    frequency among the held-out targets themselves (their entropy, in nats per token). A
+    pre-trained model below it has learnt something from the context of the gaps."""
+    _, heldout = pretraining_reviews(frame, experiment.heldout_reviews, experiment.train.seed)
+    targets = torch.cat([t[t != IGNORE] for *_, t in heldout_batches(heldout, experiment, vocab)])
+    share = torch.bincount(targets).double()
+    share = share[share > 0] / share.sum()
+    return float(-(share * share.log()).sum())
+
+
 def pretrain(
     experiment: PretrainExperiment,
     frame: pd.DataFrame,
@@ -225,13 +250,8 @@ def pretrain(
         frame, experiment.heldout_reviews, experiment.train.seed, unlabelled
     )
     encoded = [vocab.encode(tokens, config.max_len) for tokens in corpus]
-    heldout_encoded = [vocab.encode(tokens, config.max_len) for tokens in heldout]
     lengths = np.array([len(ids) for ids in encoded])
-    fixed = np.random.default_rng(experiment.train.seed)  # one corruption of the held-out slice
-    heldout_batches = [
-        denoising_batch(heldout_encoded[i : i + 128], fixed, experiment.corruption, vocab)
-        for i in range(0, len(heldout_encoded), 128)
-    ]
+    fixed = heldout_batches(heldout, experiment, vocab)
 
     def batches(epoch: int):
         # a fresh corruption of every review in every epoch (dynamic masking)
@@ -243,7 +263,7 @@ def pretrain(
 
     torch.manual_seed(experiment.train.seed)
     model = SentimentTransformer(config).to(device.current())
-    on_device = [tuple(t.to(device.current()) for t in batch) for batch in heldout_batches]
+    on_device = [tuple(t.to(device.current()) for t in batch) for batch in fixed]
     started = time.perf_counter()
     history = fit(
         model,
@@ -357,7 +377,7 @@ def reconstruction_example(
     frame: pd.DataFrame,
     *,
     seed: int,
-    lengths: tuple[int, int] = (25, 40),
+    lengths: tuple[int, int] = (40, 60),
 ) -> pd.DataFrame:
     """One held-out training review of ``lengths`` tokens: cleaned, corrupted, and as the
     decoder writes it back (its spans in [brackets]), for the chapter's table."""
