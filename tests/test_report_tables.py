@@ -52,3 +52,12 @@ def test_numbers_without_exponent_notation():
     assert scientific(1.5e-7) == "1.5 × 10⁻⁷"
     assert scientific(0.0) == "0"
     assert escape_markdown("a_b") == r"a\_b"
+
+
+def test_p_values_print_three_decimals_or_a_bound():
+    from a2dl.report import p_value
+
+    assert p_value(0.7781) == "p = 0.778"
+    assert p_value(0.00002) == "p < 0.001"
+    assert p_value(0.00002, label="") == "< 0.001"
+    assert p_value(0.05, label="") == "0.050"

@@ -267,7 +267,7 @@ def sentiment_transformer_graph(
     )
     graph.node(
         "reconstruction",
-        "pre-training only: next-token logits\n(embeddingᵀ / √d), reconstruction loss",
+        "pre-training only: next-token logits\n(embeddingᵀ + bias), reconstruction loss",
         **LOSS | pretraining | {"style": "dashed,filled", "fillcolor": "#f6f6f6"},
     )
     graph.edge("spans", "decoder", **pretraining)

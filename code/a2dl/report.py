@@ -103,6 +103,15 @@ def percent(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}%}"
 
 
+def p_value(value: float, label: str = "p") -> str:
+    """A p-value as the report prints it: "p = 0.123", or "p < 0.001" below that; with an
+    empty ``label`` the value alone ("0.123", "< 0.001"), for a table's column."""
+    shown = "< 0.001" if value < 0.001 else f"{value:.3f}"
+    if not label:
+        return shown
+    return f"{label} {shown}" if value < 0.001 else f"{label} = {shown}"
+
+
 def markdown_table(
     frame: pd.DataFrame,
     *,
