@@ -61,3 +61,15 @@ def test_p_values_print_three_decimals_or_a_bound():
     assert p_value(0.00002) == "p < 0.001"
     assert p_value(0.00002, label="") == "< 0.001"
     assert p_value(0.05, label="") == "0.050"
+
+
+def test_missing_values_print_as_a_dash_never_nan():
+    import numpy as np
+    import pandas as pd
+
+    from a2dl.report import markdown_table
+
+    frame = pd.DataFrame({"name": ["a", "b"], "delta": [np.nan, 1.25], "p": [None, "0.5"]})
+    table = str(markdown_table(frame, floatfmt=("", "+.1f", "")).data)
+    assert "nan" not in table.lower() and "None" not in table
+    assert table.count("—") == 2 and "+1.2" in table

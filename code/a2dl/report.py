@@ -133,6 +133,7 @@ def markdown_table(
                 .astype(object)
             )
     shown.columns = [escape_markdown(readable_header(str(c))) for c in shown.columns]
+    shown = shown.astype(object).where(shown.notna(), None)  # NaN too prints as missing
     text = shown.to_markdown(index=False, floatfmt=floatfmt, intfmt=",", missingval="—")
     return Markdown(balanced_widths(text))
 
