@@ -12,7 +12,8 @@ from torch import nn
 
 from a2dl.train import Batch, StepLoss, TrainConfig, make_optimizer, to_device
 
-SUGGESTION_DIVISOR = 10  # the peak: the learning rate of the lowest smoothed loss over 10
+SUGGESTION_DIVISOR = 10  # SGD's peak: the learning rate of the lowest smoothed loss over 10
+SLOPE_SPAN = 5  # steps either side over which AdamW's curve's slope is measured
 
 
 def lr_range_test(
@@ -62,12 +63,49 @@ def lr_range_test(
             break
     cpu_seconds = time.process_time() - cpu_started
     lowest = min(range(len(smoothed)), key=smoothed.__getitem__)
-    return {
+    result: dict[str, object] = {
         "lr": lrs,
         "loss": losses,
         "smoothed_loss": smoothed,
         "lr_at_min_loss": lrs[lowest],
-        "suggested_lr": lrs[lowest] / SUGGESTION_DIVISOR,
         "cpu_seconds_per_step": cpu_seconds / len(lrs),
         "optimizer": config.optimizer,
     }
+    return result | {"suggested_lr": suggested_peak(result)}
+
+
+def suggested_peak(result: dict[str, object]) -> float:
+    """The peak a schedule should use, read off a range test's curve. For SGD, Smith's rule: a
+    tenth of the rate of lowest loss, since SGD's step grows with the gradient and the lowest
+    point is already close to instability. AdamW's step does not grow with the gradient, and
+    its lowest point sits at the edge of divergence; the rate where the loss falls fastest
+    (steepest slope against log learning rate) is the usual choice."""
+    lrs: list[float] = result["lr"]  # type: ignore[assignment]
+    if result["optimizer"] == "sgd":
+        return result["lr_at_min_loss"] / SUGGESTION_DIVISOR  # type: ignore[operator]
+    return steepest_descent_lr(lrs, result["smoothed_loss"])  # type: ignore[arg-type]
+
+
+def steepest_descent_lr(lrs: list[float], smoothed: list[float], span: int = SLOPE_SPAN) -> float:
+    """The learning rate where the smoothed loss falls fastest per factor of learning rate."""
+    if len(lrs) <= 2 * span:
+        raise ValueError(f"a range test of {len(lrs)} steps is too short to measure a slope")
+    slopes = {
+        i: (smoothed[i + span] - smoothed[i - span]) / math.log(lrs[i + span] / lrs[i - span])
+        for i in range(span, len(lrs) - span)
+    }
+    return lrs[min(slopes, key=slopes.__getitem__)]
+
+
+def curve_dips(result: dict[str, object], *, window: int = 15) -> list[tuple[float, float]]:
+    """Each (learning rate, smoothed loss) that is the lowest point within ``window`` steps
+    either side. A network with batch normalisation can dip twice, at a small rate and again
+    near the edge of divergence; when the dips are almost equally deep, which one is lowest
+    changes from one run of the test to the next, so the reader should see both."""
+    lrs: list[float] = result["lr"]  # type: ignore[assignment]
+    smoothed: list[float] = result["smoothed_loss"]  # type: ignore[assignment]
+    return [
+        (lrs[i], smoothed[i])
+        for i in range(len(smoothed))
+        if smoothed[i] == min(smoothed[max(0, i - window) : i + window + 1])
+    ]

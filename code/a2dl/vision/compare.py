@@ -11,6 +11,7 @@ from torch import nn
 
 from a2dl import paths
 from a2dl.checkpoint import read_json
+from a2dl.lr_range import curve_dips, suggested_peak
 from a2dl.metrics import ClassificationResult
 from a2dl.modelinfo import count_parameters
 from a2dl.train import best_epoch
@@ -95,7 +96,7 @@ def recipe_table(saved: dict[str, SavedModel]) -> pd.DataFrame:
                     train.get("schedule"), train.get("schedule")
                 ),
                 "peak_lr": train.get("lr"),
-                "range_test_lr": range_test["suggested_lr"],
+                "range_test_lr": suggested_peak(range_test),
                 "weight_decay": train.get("weight_decay"),
                 "batch": recipe.get("batch_size"),
                 "epochs": train.get("epochs"),
@@ -111,6 +112,19 @@ def recipe_table(saved: dict[str, SavedModel]) -> pd.DataFrame:
 
 def load_lr_range(name: str) -> dict:
     return read_json(lr_range_path(name))
+
+
+def peaks_off_the_rule(
+    recipes: pd.DataFrame, tolerance: float = 2.0
+) -> dict[str, list[tuple[float, float]]]:
+    """The networks whose recipe's peak is more than ``tolerance`` times away from what their
+    range test suggests, each with the dips of its curve: the chapter must say why."""
+    ratios = recipes["peak_lr"] / recipes["range_test_lr"]
+    return {
+        name: curve_dips(load_lr_range(name))
+        for name, ratio in ratios.items()
+        if not 1 / tolerance <= ratio <= tolerance
+    }
 
 
 DISPLAY_FORMATS = ("", ",.0f", ".1f", ".0f", ".0f", ",.0f", ".1f", ".1f", ".0f", "")
