@@ -98,3 +98,19 @@ def test_figure_export_takes_the_svg_of_each_fig_cell():
     unlabelled.outputs = [new_output("display_data", data={"image/svg+xml": "<svg>c</svg>"})]
     notebook = new_notebook(cells=[drawn, table, unlabelled])
     assert labelled_svgs(notebook) == {"fig-a": "<svg>a</svg>"}
+
+
+def test_cell_timing_and_name_come_from_the_executed_cell():
+    from nbformat.v4 import new_code_cell
+
+    from a2dl.chapter_timing import cell_name, cell_seconds
+
+    cell = new_code_cell("#| label: fig-x\n#| fig-cap: a figure\nplot()")
+    assert cell_seconds(cell) == 0.0  # never executed
+    cell.metadata["execution"] = {
+        "iopub.execute_input": "2026-12-02T10:00:00.500000Z",
+        "shell.execute_reply": "2026-12-02T10:00:03.000000Z",
+    }
+    assert cell_seconds(cell) == 2.5
+    assert cell_name(cell) == "fig-x"
+    assert cell_name(new_code_cell("x = 1\ny = 2")) == "x = 1"

@@ -68,6 +68,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "a2dl.vision.cost:benchmark",
         "Bonus: inference images per second of the four saved models (writes weights/)",
     ),
+    "report": (
+        "a2dl.chapter_timing:benchmark",
+        "the report's execution time: each chapter in a fresh kernel and its slowest cells",
+    ),
 }
 
 

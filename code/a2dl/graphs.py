@@ -22,6 +22,7 @@ SVG_FONTS = "Liberation Sans,Arial,Helvetica,sans-serif"
 TENSOR = {"shape": "oval", "style": "filled", "fillcolor": "#e8f1fb", "color": "#3b6ea5"}
 PARAMETER = {"shape": "box", "style": "filled", "fillcolor": "#fdf0d5", "color": "#b07d2b"}
 OPERATION = {"shape": "box", "style": "rounded,filled", "fillcolor": "#eeeeee", "color": "#666666"}
+SCRIPT_GAP = '<BR/><FONT POINT-SIZE="4"> </FONT><BR/>'  # a line break with a 4-pt empty line
 LOSS = {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#f8d7da", "color": "#aa3333"}
 
 
@@ -82,7 +83,13 @@ def _html(text: str) -> str:
 
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     escaped = re.sub(r"_\{([^}]*)\}", r'<SUB><FONT POINT-SIZE="8">\1</FONT></SUB>', escaped)
-    return "<" + escaped.replace("\n", "<BR/>") + ">"
+    lines = escaped.split("\n")
+    # a subscript hangs below its line: a thin empty line after it keeps it off the next one
+    joined = lines[0] + "".join(
+        (SCRIPT_GAP if "<SUB>" in before else "<BR/>") + line
+        for before, line in zip(lines, lines[1:], strict=False)
+    )
+    return "<" + joined + ">"
 
 
 def autoencoder_graph(
@@ -116,7 +123,7 @@ def autoencoder_graph(
         graph.edge(f"W{layer}", f"op{layer}")
         graph.edge(f"b{layer}", f"op{layer}")
         if layer == layers:
-            name, label = "x_{rec}", f"reconstruction\n{n_out:,}"
+            name, label = "x̂", f"reconstruction x̂\n{n_out:,}"
         elif layer == bottleneck:
             name, label = "z", f"code z\n{n_out:,}"
         else:
@@ -129,7 +136,7 @@ def autoencoder_graph(
         row.node("target", _html(f"target x\n{widths[0]:,}"), **TENSOR)
         row.node(
             "mse",
-            _html("MSE of reconstruction and target\n(1/n) Σ (output_{i} − x_{i})²"),
+            _html("MSE of reconstruction and target\n(1/n) Σ (x̂_{i} − x_{i})²"),
             **OPERATION,
         )
     graph.node("loss", "loss L", **LOSS)
@@ -168,7 +175,8 @@ def self_attention_graph(
     graph.node("kt", "transpose", **OPERATION)
     graph.node(
         "scores",
-        f'<matmul  Q K<SUP><FONT POINT-SIZE="8">T</FONT></SUP><BR/>scores S: {n} × {n}>',
+        f'<{SCRIPT_GAP.removeprefix("<BR/>")}matmul Q K<SUP><FONT POINT-SIZE="8">T</FONT></SUP>'
+        f"<BR/>scores S: {n} × {n}>",
         **OPERATION,
     )
     graph.node("scale", _html(f"× 1/√{d_k}"), **OPERATION)

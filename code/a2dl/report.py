@@ -140,6 +140,7 @@ def markdown_table(
 
 CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
 WIDEST_COLUMN = 40  # characters: a long text column wraps rather than crowd the others out
+WORD_MARGIN = 3  # characters beyond a column's longest word, so neighbouring headers never touch
 
 
 def balanced_widths(table: str) -> str:
@@ -159,7 +160,7 @@ def balanced_widths(table: str) -> str:
     for column, rule in zip(cells, separator, strict=True):
         words = [len(word) for cell in column for word in cell.split()] or [1]
         longest = max(len(cell.strip()) for cell in column)
-        width = max(max(words) + 2, min(longest, WIDEST_COLUMN), 3)
+        width = max(max(words) + WORD_MARGIN, min(longest, WIDEST_COLUMN), 3)
         rule = rule.strip()
         left, right = rule.startswith(":"), rule.endswith(":")
         dashes.append((":" if left else "") + "-" * width + (":" if right else ""))
