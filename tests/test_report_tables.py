@@ -46,6 +46,7 @@ def test_every_column_gets_room_for_its_longest_word():
 def test_numbers_without_exponent_notation():
     assert compact_number(5.47e8) == "547M"
     assert compact_number(38_500.0) == "38.5k"
+    assert compact_number(5_059.0) == "5.06k"  # one format down a column: 5.06k beside 39.2k
     assert compact_number(12.34) == "12.3"
     assert compact_number(4.41e-5) == "0.000044"
     assert compact_number(0.0) == "0"
@@ -73,3 +74,11 @@ def test_missing_values_print_as_a_dash_never_nan():
     table = str(markdown_table(frame, floatfmt=("", "+.1f", "")).data)
     assert "nan" not in table.lower() and "None" not in table
     assert table.count("—") == 2 and "+1.2" in table
+
+
+def test_numbers_written_as_text_align_right():
+    frame = pd.DataFrame({"series": ["a", "b"], "share": ["8.6%", "10.6%"], "rows": ["5.06k", "—"]})
+    rule = str(markdown_table(frame).data).splitlines()[1]
+    cells = rule.strip("|").split("|")
+    assert not cells[0].endswith(":")  # text stays left
+    assert cells[1].endswith(":") and cells[2].endswith(":")

@@ -187,7 +187,7 @@ def self_attention_graph(
     )
     graph.node("softmax", "softmax (each row)", **OPERATION)
     graph.node("A", _html(f"attention weights A\n{n} × {n}, rows sum to 1"), **TENSOR)
-    graph.node("weighted", "matmul  A V\n(weighted sum of values)", **OPERATION)
+    graph.node("weighted", "matmul A V\n(weighted sum of values)", **OPERATION)
     graph.node("H", _html(f"H\n{n} × {d_v}"), **TENSOR)
     with graph.subgraph() as output_row:
         output_row.attr(rank="same")
@@ -247,11 +247,11 @@ def sentiment_transformer_graph(
         "decoder",
         f"nn.TransformerDecoder: {decoder_layers} × TransformerDecoderLayer\n"
         "(self-attention over the queries; cross-attention to the memory,\n"
-        "padding masked; feed-forward)",
+        "padding masked; feed-forward; a final LayerNorm)",
         **OPERATION,
     )
-    graph.node("pooled", f"answer\n(B × {d_model})", **TENSOR)
-    graph.node("linear", f"LayerNorm, Linear {d_model} → 2", **PARAMETER)
+    graph.node("pooled", f"answer a: mean over the queries\n(B × {d_model})", **TENSOR)
+    graph.node("linear", f"Linear {d_model} → 2 (W, b)", **PARAMETER)
     graph.node("softmax", "softmax → P(negative), P(positive)", **OPERATION)
     graph.node("loss", "cross-entropy with the label", **LOSS)
     graph.edges(

@@ -234,7 +234,7 @@ def plot_series_with_windows(series_list: list, *, columns: int = 2) -> Figure:
             )
         for boundary in (series.validation_start, series.test_start):
             ax.axvline(series.timestamps.iloc[boundary], color="black", lw=0.6, ls=":")
-        ax.set_title(series.name, fontsize=7)
+        ax.set_title(series.name.removesuffix(".csv"), fontsize=7)
         ax.tick_params(labelsize=6)
         ax.xaxis.set_major_locator(MaxNLocator(3))
     for ax in list(axes.flat)[len(series_list) :]:

@@ -80,11 +80,11 @@ def compact_number(value: float) -> str:
     if value != value:  # NaN
         return "—"
     magnitude = abs(value)
-    for limit, unit, suffix in ((1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+    for limit, unit, suffix in ((1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e3, 1e3, "k")):
         if magnitude >= limit:
             return f"{value / unit:.3g}{suffix}"
     if magnitude >= 0.01 or value == 0:
-        return f"{value:,.3g}" if magnitude < 1000 else f"{value:,.0f}"
+        return f"{value:.3g}"
     return f"{value:.6f}".rstrip("0")
 
 
@@ -132,10 +132,30 @@ def markdown_table(
                 .map(lambda v: escape_markdown(v) if isinstance(v, str) else v)
                 .astype(object)
             )
-    shown.columns = [escape_markdown(readable_header(str(c))) for c in shown.columns]
+    # a header never breaks at its hyphen ("CPU-/min"): headers hold no commands to copy
+    shown.columns = [
+        escape_markdown(readable_header(str(c))).replace("-", NON_BREAKING_HYPHEN)
+        for c in shown.columns
+    ]
     shown = shown.astype(object).where(shown.notna(), None)  # NaN too prints as missing
-    text = shown.to_markdown(index=False, floatfmt=floatfmt, intfmt=",", missingval="—")
+    # numbers already written as text (percentages, 38.5k) align right like the numbers
+    align = ["right" if _reads_as_number(shown[c]) else None for c in shown.columns]
+    text = shown.to_markdown(
+        index=False, floatfmt=floatfmt, intfmt=",", missingval="—", colalign=align
+    )
     return Markdown(balanced_widths(text))
+
+
+NON_BREAKING_HYPHEN = "\u2011"
+NUMBER_TEXT = re.compile(r"^[−+-]?[\d.,]+ ?(%|k|M|G)?$|^—$")
+
+
+def _reads_as_number(column: pd.Series) -> bool:
+    """True for a text column whose every cell is a written number (12.3%, 38.5k, —)."""
+    values = [v for v in column if v is not None]
+    return bool(values) and all(
+        isinstance(v, str) and NUMBER_TEXT.match(v.replace("\\", "")) for v in values
+    )
 
 
 CELL_SEPARATOR = re.compile(r"(?<!\\)\|")

@@ -228,7 +228,7 @@ def load_autoencoder(name: str) -> tuple[WindowAutoencoder, pd.DataFrame, dict]:
 ARCHITECTURE_NOTES = {
     "dense": "Linear 64→32, ReLU, Linear 32→8 (code), Linear 8→32, ReLU, Linear 32→64",
     "conv1d": "Conv1d 1→16 (k 7, stride 2), ReLU, Conv1d 16→32 (k 7, stride 2), ReLU, "
-    "Linear →8 (code), Linear, ReLU, ConvTranspose1d 32→16, ReLU, ConvTranspose1d 16→1",
+    "Linear 512→8 (code), Linear 8→512, ReLU, ConvTranspose1d 32→16, ReLU, ConvTranspose1d 16→1",
     "lstm": "LSTM 1→16 reads the window, Linear 16→8 (code) from its last state, the code "
     "repeated 64 times feeds an LSTM 8→16, Linear 16→1 per step",
     "vae": "Linear 64→32, ReLU, Linear 32→8 twice (mean, log-variance), sampled code, "
