@@ -58,9 +58,9 @@ def test_numbers_without_exponent_notation():
 def test_p_values_print_three_decimals_or_a_bound():
     from a2dl.report import p_value
 
-    assert p_value(0.7781) == "p = 0.778"
-    assert p_value(0.00002) == "p < 0.001"
-    assert p_value(0.00002, label="") == "< 0.001"
+    assert p_value(0.7781) == "p\u00a0=\u00a00.778"  # non-breaking: never "p =" / "0.778"
+    assert p_value(0.00002) == "p\u00a0<\u00a00.001"
+    assert p_value(0.00002, label="") == "<\u00a00.001"
     assert p_value(0.05, label="") == "0.050"
 
 
@@ -80,5 +80,5 @@ def test_numbers_written_as_text_align_right():
     frame = pd.DataFrame({"series": ["a", "b"], "share": ["8.6%", "10.6%"], "rows": ["5.06k", "—"]})
     rule = str(markdown_table(frame).data).splitlines()[1]
     cells = rule.strip("|").split("|")
-    assert not cells[0].endswith(":")  # text stays left
+    assert cells[0].startswith(":") and not cells[0].endswith(":")  # text stays left
     assert cells[1].endswith(":") and cells[2].endswith(":")

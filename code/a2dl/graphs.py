@@ -123,7 +123,7 @@ def autoencoder_graph(
         graph.edge(f"W{layer}", f"op{layer}")
         graph.edge(f"b{layer}", f"op{layer}")
         if layer == layers:
-            name, label = "x̂", f"reconstruction x̂\n{n_out:,}"
+            name, label = "reconstruction", f"reconstruction\n{n_out:,}"
         elif layer == bottleneck:
             name, label = "z", f"code z\n{n_out:,}"
         else:
@@ -136,7 +136,8 @@ def autoencoder_graph(
         row.node("target", _html(f"target x\n{widths[0]:,}"), **TENSOR)
         row.node(
             "mse",
-            _html("MSE of reconstruction and target\n(1/n) Σ (x̂_{i} − x_{i})²"),
+            # x̂ would need a combining accent that the PDF's SVG fonts lack: say it in words
+            _html("MSE of reconstruction and target\n(1/n) Σ (reconstruction_{i} − x_{i})²"),
             **OPERATION,
         )
     graph.node("loss", "loss L", **LOSS)

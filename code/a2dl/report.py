@@ -105,11 +105,13 @@ def percent(value: float, digits: int = 1) -> str:
 
 def p_value(value: float, label: str = "p") -> str:
     """A p-value as the report prints it: "p = 0.123", or "p < 0.001" below that; with an
-    empty ``label`` the value alone ("0.123", "< 0.001"), for a table's column."""
-    shown = "< 0.001" if value < 0.001 else f"{value:.3f}"
+    empty ``label`` the value alone ("0.123", "< 0.001"), for a table's column. The spaces
+    are non-breaking, so that a line never ends at "p =" with the value on the next."""
+    space = "\u00a0"
+    shown = f"<{space}0.001" if value < 0.001 else f"{value:.3f}"
     if not label:
         return shown
-    return f"{label} {shown}" if value < 0.001 else f"{label} = {shown}"
+    return f"{label}{space}{shown}" if value < 0.001 else f"{label}{space}={space}{shown}"
 
 
 def markdown_table(
@@ -137,9 +139,13 @@ def markdown_table(
         escape_markdown(readable_header(str(c))).replace("-", NON_BREAKING_HYPHEN)
         for c in shown.columns
     ]
+    numeric_columns = [pd.api.types.is_numeric_dtype(shown[c]) for c in shown.columns]
     shown = shown.astype(object).where(shown.notna(), None)  # NaN too prints as missing
     # numbers already written as text (percentages, 38.5k) align right like the numbers
-    align = ["right" if _reads_as_number(shown[c]) else None for c in shown.columns]
+    align = [
+        "right" if numeric or _reads_as_number(shown[c]) else "left"
+        for c, numeric in zip(shown.columns, numeric_columns, strict=True)
+    ]
     text = shown.to_markdown(
         index=False, floatfmt=floatfmt, intfmt=",", missingval="—", colalign=align
     )
