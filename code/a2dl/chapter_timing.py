@@ -9,7 +9,7 @@ from datetime import datetime
 
 import nbformat
 
-from a2dl.notebook import book_chapters, chapter_notebook, execute_notebook
+from a2dl.notebook import book_chapters, execute_chapter
 
 SLOWEST_SHOWN = 10
 
@@ -37,7 +37,7 @@ def benchmark() -> None:
     total = 0.0
     for chapter in book_chapters():
         started = time.perf_counter()
-        notebook = execute_notebook(chapter_notebook(chapter), name=chapter.name)
+        notebook = execute_chapter(chapter)
         seconds = time.perf_counter() - started
         total += seconds
         print(f"{chapter.name:40s} {seconds:6.1f} s (kernel start and cells)")

@@ -80,10 +80,9 @@ def suggested_peak(result: dict[str, object]) -> float:
     point is already close to instability. AdamW's step does not grow with the gradient, and
     its lowest point sits at the edge of divergence; the rate where the loss falls fastest
     (steepest slope against log learning rate) is the usual choice."""
-    lrs: list[float] = result["lr"]  # type: ignore[assignment]
     if result["optimizer"] == "sgd":
         return result["lr_at_min_loss"] / SUGGESTION_DIVISOR  # type: ignore[operator]
-    return steepest_descent_lr(lrs, result["smoothed_loss"])  # type: ignore[arg-type]
+    return steepest_descent_lr(result["lr"], result["smoothed_loss"])  # type: ignore[arg-type]
 
 
 def steepest_descent_lr(lrs: list[float], smoothed: list[float], span: int = SLOPE_SPAN) -> float:
