@@ -180,3 +180,27 @@ def test_attention_maps_are_distributions_that_ignore_padding():
     assert maps["decoder"].shape == (2, queries, 9) and maps["encoder"].shape == (2, 9, 9)
     torch.testing.assert_close(maps["decoder"].sum(-1), torch.ones(2, queries))
     assert torch.all(maps["decoder"][..., 6:] == 0) and torch.all(maps["encoder"][..., 6:] == 0)
+
+
+@pytest.mark.parametrize("shipped_len", [256, 512])
+def test_each_ablation_variant_changes_one_thing_of_the_shipped_recipe(shipped_len):
+    from a2dl.text.experiment import ablation_variants, default_experiment, recipe_digest
+
+    shipped = default_experiment()
+    shipped = dataclasses.replace(
+        shipped, model=dataclasses.replace(shipped.model, max_len=shipped_len)
+    )
+    variants = ablation_variants(shipped)
+    for name, variant in variants.items():
+        changed = {
+            part
+            for part in ("model", "train", "pretrained")
+            if getattr(variant, part) != getattr(shipped, part)
+        }
+        assert len(changed) == 1, name
+        assert recipe_digest(variant) != recipe_digest(shipped), name
+    context = [v.model.max_len for v in variants.values() if v.model.max_len != shipped_len]
+    assert context == [256 if shipped_len == 512 else 512]
+    other = "256 tokens (head and tail)" if shipped_len == 512 else "512 tokens (longer context)"
+    assert other in variants
+    assert recipe_digest(shipped) == recipe_digest(dataclasses.replace(shipped))

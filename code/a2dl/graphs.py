@@ -157,7 +157,10 @@ def self_attention_graph(
     to z. Shapes are symbolic so that the figure matches the chapter's equations.
     """
     graph = _digraph("self_attention", rankdir="TB", size="6.5,8.5")
-    graph.node("x", _html(f"input x\n{n} × {d_model}"), **TENSOR)
+    # x on its own top rank: its three edges then fall between the parameter boxes, not across
+    with graph.subgraph() as top:
+        top.attr(rank="source")
+        top.node("x", _html(f"input x\n{n} × {d_model}"), **TENSOR)
     projections = (("q", "Q", d_k, "queries"), ("k", "K", d_k, "keys"), ("v", "V", d_v, "values"))
     with graph.subgraph() as weights_row:
         weights_row.attr(rank="same")
@@ -189,12 +192,13 @@ def self_attention_graph(
     graph.node("softmax", "softmax (each row)", **OPERATION)
     graph.node("A", _html(f"attention weights A\n{n} × {n}, rows sum to 1"), **TENSOR)
     graph.node("weighted", "matmul A V\n(weighted sum of values)", **OPERATION)
-    graph.node("H", _html(f"H\n{n} × {d_v}"), **TENSOR)
+    # W_o and b_o sit beside H, one rank above the map they feed, as the input projections do
     with graph.subgraph() as output_row:
         output_row.attr(rank="same")
+        output_row.node("H", _html(f"H\n{n} × {d_v}"), **TENSOR)
         output_row.node("Wo", _html(f"W_{{o}}\n{d_v} × {d_model}"), **PARAMETER)
         output_row.node("bo", _html(f"b_{{o}}\n{d_model}"), **PARAMETER)
-        output_row.node("out", "matmul + add\n(optional output map)", **OPERATION)
+    graph.node("out", "matmul + add\n(optional output map)", **OPERATION)
     graph.node("z", _html(f"representation z\n{n} × {d_model}"), **TENSOR)
     graph.edge("K", "kt")
     graph.edge("Q", "scores")

@@ -4,6 +4,7 @@ TF-IDF baseline, and evaluate saved weights. ``python -m a2dl train sentiment`` 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -221,14 +222,28 @@ def train_and_save(*, progress: bool = True) -> None:
     print(f"saved {_weights_path()} (best epoch {best['epoch']}, {seconds / 60:.1f} min)")
 
 
+CONTEXT_LENGTHS = (256, 512)  # tokens kept per review: the two the ablation compares
+
+
+def other_context(max_len: int) -> int:
+    """The context length the ablation sets against the shipped one."""
+    return CONTEXT_LENGTHS[0] if max_len == CONTEXT_LENGTHS[1] else CONTEXT_LENGTHS[1]
+
+
+def context_variant(max_len: int) -> str:
+    """The ablation row's name for the other context length: shorter keeps head and tail."""
+    other = other_context(max_len)
+    return f"{other} tokens" + (" (head and tail)" if other < max_len else " (longer context)")
+
+
 def ablation_variants(experiment: SentimentExperiment) -> dict[str, SentimentExperiment]:
     """The shipped recipe with one thing switched off or changed at a time, most telling first
     (``train sentiment-ablation`` trains them in this order)."""
     train, model = experiment.train, experiment.model
     return {
         "no pre-training": dataclasses.replace(experiment, pretrained=False),
-        "256 tokens (head and tail)": dataclasses.replace(
-            experiment, model=dataclasses.replace(model, max_len=256)
+        context_variant(model.max_len): dataclasses.replace(
+            experiment, model=dataclasses.replace(model, max_len=other_context(model.max_len))
         ),
         "constant learning rate": dataclasses.replace(
             experiment, train=dataclasses.replace(train, warmup_fraction=0.0, schedule="constant")
@@ -276,34 +291,42 @@ def pretrained_digest() -> str | None:
     return read_weights(weights_path())["sha256"] if weights_path().is_file() else None
 
 
+def recipe_digest(experiment: SentimentExperiment) -> str:
+    """A fingerprint of the shipped recipe: a variant row is only valid against the recipe it
+    changed one thing of."""
+    text = json.dumps(dataclasses.asdict(experiment), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def ablate(*, progress: bool = True) -> None:
     """``train sentiment-ablation``: each variant trained with the same seed, data and epoch
     budget, in :func:`ablation_variants`' order, each row saved as soon as it is done.
 
-    Rows already in the file that started from the current pre-trained weights are kept, so an
-    interrupted ablation resumes where it stopped; delete the file to train every row again.
+    Rows already in the file that changed the current shipped recipe and started from the
+    current pre-trained weights are kept, so an interrupted ablation resumes where it stopped;
+    delete the file to train every row again.
     """
     frame = cleaned_splits(True)
     shipped, vocab, experiment, metadata = load_sentiment_model()
     history = load_history(_history_path())
-    digest = pretrained_digest()
+    basis = {"pretrained_sha256": pretrained_digest(), "recipe_sha256": recipe_digest(experiment)}
     path = paths.weights_dir() / ABLATION
     done = {
         row["variant"]: row
         for row in (read_json(path) if path.is_file() else [])
-        if row.get("pretrained_sha256") == digest
+        if all(row.get(key) == value for key, value in basis.items())
     }
     shipped_row = _ablation_row(
         "shipped recipe", shipped, vocab, frame, history, experiment, metadata["train_seconds"]
     )
-    rows = [shipped_row | {"pretrained_sha256": digest}]
+    rows = [shipped_row | basis]
     for name, variant in ablation_variants(experiment).items():
         if name in done:
             rows.append(done[name])
             continue
         model, vocab_v, history_v, seconds = train_sentiment(variant, frame, progress=progress)
         row = _ablation_row(name, model, vocab_v, frame, history_v, variant, seconds)
-        rows.append(row | {"pretrained_sha256": digest})
+        rows.append(row | basis)
         path.write_text(json.dumps(rows, indent=1))
         print(f"{name}: val {row['val_accuracy']:.4f} test {row['test_accuracy']:.4f}")
     path.write_text(json.dumps(rows, indent=1))
