@@ -204,3 +204,32 @@ def test_each_ablation_variant_changes_one_thing_of_the_shipped_recipe(shipped_l
     other = "256 tokens (head and tail)" if shipped_len == 512 else "512 tokens (longer context)"
     assert other in variants
     assert recipe_digest(shipped) == recipe_digest(dataclasses.replace(shipped))
+
+
+def test_ablation_table_finds_runs_by_recipe_and_skips_stale_or_missing(tmp_path, monkeypatch):
+    import json
+
+    from a2dl import paths
+    from a2dl.text import experiment as ex
+
+    monkeypatch.setattr(paths, "weights_dir", lambda: tmp_path)
+    monkeypatch.setattr(ex, "pretrained_digest", lambda: "current")
+    shipped = ex.default_experiment()
+    variants = ex.ablation_variants(shipped)
+    names = list(variants)
+    runs = [
+        # the first two variants trained from the current pre-trained weights, in reverse order
+        {"variant": "old name", "recipe_sha256": ex.recipe_digest(variants[names[1]]),
+         "pretrained_sha256": "current", "val_accuracy": 0.2},
+        {"variant": names[0], "recipe_sha256": ex.recipe_digest(variants[names[0]]),
+         "pretrained_sha256": "current", "val_accuracy": 0.1},
+        # the third, but from other pre-trained weights: stale
+        {"variant": names[2], "recipe_sha256": ex.recipe_digest(variants[names[2]]),
+         "pretrained_sha256": "older", "val_accuracy": 0.3},
+    ]  # fmt: skip
+    (tmp_path / ex.ABLATION).write_text(json.dumps(runs))
+    table = ex.load_ablation(shipped)
+    assert list(table["variant"]) == names[:2]
+    assert list(table["val_accuracy"]) == [0.1, 0.2]
+    (tmp_path / ex.ABLATION).unlink()
+    assert ex.load_ablation(shipped).empty

@@ -292,44 +292,42 @@ def pretrained_digest() -> str | None:
 
 
 def recipe_digest(experiment: SentimentExperiment) -> str:
-    """A fingerprint of the shipped recipe: a variant row is only valid against the recipe it
-    changed one thing of."""
+    """A fingerprint of everything a fine-tuning run depends on besides the data and the
+    pre-trained weights: two rows with the same fingerprint are the same experiment."""
     text = json.dumps(dataclasses.asdict(experiment), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def ablate(*, progress: bool = True) -> None:
-    """``train sentiment-ablation``: each variant trained with the same seed, data and epoch
-    budget, in :func:`ablation_variants`' order, each row saved as soon as it is done.
+def _stored_runs() -> dict[tuple[str | None, str | None], dict]:
+    """The ablation's runs by (recipe fingerprint, pre-trained weights fingerprint)."""
+    path = paths.weights_dir() / ABLATION
+    rows = read_json(path) if path.is_file() else []
+    return {(row.get("recipe_sha256"), row.get("pretrained_sha256")): row for row in rows}
 
-    Rows already in the file that changed the current shipped recipe and started from the
-    current pre-trained weights are kept, so an interrupted ablation resumes where it stopped;
-    delete the file to train every row again.
+
+def ablate(*, progress: bool = True) -> None:
+    """``train sentiment-ablation``: each variant of the shipped recipe trained with the same
+    seed, data and epoch budget, in :func:`ablation_variants`' order, each run saved as soon
+    as it is done.
+
+    Runs are stored by the fingerprint of the recipe they trained and of the pre-trained
+    weights they started from, and a variant already stored under both is not trained again:
+    an interrupted ablation resumes, and when validation prefers a variant that then becomes
+    the shipped recipe, the former shipped recipe (now one of its variants) is reused.
     """
     frame = cleaned_splits(True)
-    shipped, vocab, experiment, metadata = load_sentiment_model()
-    history = load_history(_history_path())
-    basis = {"pretrained_sha256": pretrained_digest(), "recipe_sha256": recipe_digest(experiment)}
-    path = paths.weights_dir() / ABLATION
-    done = {
-        row["variant"]: row
-        for row in (read_json(path) if path.is_file() else [])
-        if all(row.get(key) == value for key, value in basis.items())
-    }
-    shipped_row = _ablation_row(
-        "shipped recipe", shipped, vocab, frame, history, experiment, metadata["train_seconds"]
-    )
-    rows = [shipped_row | basis]
+    _, _, experiment, _ = load_sentiment_model()
+    pretrained = pretrained_digest()
+    runs = _stored_runs()
     for name, variant in ablation_variants(experiment).items():
-        if name in done:
-            rows.append(done[name])
+        key = (recipe_digest(variant), pretrained)
+        if key in runs:
             continue
-        model, vocab_v, history_v, seconds = train_sentiment(variant, frame, progress=progress)
-        row = _ablation_row(name, model, vocab_v, frame, history_v, variant, seconds)
-        rows.append(row | basis)
-        path.write_text(json.dumps(rows, indent=1))
+        model, vocab, history, seconds = train_sentiment(variant, frame, progress=progress)
+        row = _ablation_row(name, model, vocab, frame, history, variant, seconds)
+        runs[key] = row | {"recipe_sha256": key[0], "pretrained_sha256": pretrained}
+        (paths.weights_dir() / ABLATION).write_text(json.dumps(list(runs.values()), indent=1))
         print(f"{name}: val {row['val_accuracy']:.4f} test {row['test_accuracy']:.4f}")
-    path.write_text(json.dumps(rows, indent=1))
 
 
 def fit_baseline(frame: pd.DataFrame):
@@ -403,10 +401,18 @@ def load_baseline() -> pd.DataFrame:
     return pd.DataFrame(read_json(paths.weights_dir() / BASELINE))
 
 
-def load_ablation() -> pd.DataFrame:
-    """The ablation's rows (the shipped recipe first), as ``train sentiment-ablation`` saved
-    them, with each variant's test predictions for paired tests."""
-    return pd.DataFrame(read_json(paths.weights_dir() / ABLATION))
+def load_ablation(experiment: SentimentExperiment) -> pd.DataFrame:
+    """The stored runs of ``experiment``'s variants, in :func:`ablation_variants`' order and
+    named after them, with each run's test predictions for paired tests; variants not yet
+    trained are left out."""
+    runs = _stored_runs()
+    pretrained = pretrained_digest()
+    rows = [
+        runs[key] | {"variant": name}
+        for name, variant in ablation_variants(experiment).items()
+        if (key := (recipe_digest(variant), pretrained)) in runs
+    ]
+    return pd.DataFrame(rows, columns=None if rows else ["variant"])
 
 
 def pipeline_steps(text: str, stopwords: frozenset[str]) -> pd.DataFrame:
