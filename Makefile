@@ -81,4 +81,4 @@ checkpoint: $(VENV)/.dev  ## checkpoint archive (Parts I-III): make checkpoint N
 	$(PY) -m a2dl checkpoint $(if $(NAMES),--names $(NAMES))
 
 clean:  ## remove rendered output and caches (keeps data/ and .venv/)
-	rm -rf _book _freeze .quarto .pytest_cache .ruff_cache
+	rm -rf _book _freeze .cache .quarto .pytest_cache .ruff_cache

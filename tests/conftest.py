@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
+
+# Tests compute everything: results cached by an earlier run (a2dl.cache) could hide a
+# regression, and fabricated data folders must never be served from the cache. The chapter
+# kernels that the tests start inherit this.
+os.environ["A2_CACHE"] = "0"
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from a2dl import device, paths
+from a2dl.cache import cached, file_digest
 from a2dl.checkpoint import (
     config_to_dict,
     load_history,
@@ -319,7 +320,14 @@ def test_result(
         recipe.get("validation_size", 5_000), recipe.get("train", {}).get("seed", 676)
     )
     flip = bool(recipe.get("test_time_flip", False))
-    return model, metadata, evaluate(model, "test", splits, flip=flip)
+    result = cached(
+        f"cifar10-test-{name}",
+        lambda: evaluate(model, "test", splits, flip=flip),
+        weights=file_digest(weights_path(name)),
+        flip=flip,
+        normalisation=[splits.mean, splits.std],
+    )
+    return model, metadata, result
 
 
 def test_metrics(name: str) -> dict[str, float]:
