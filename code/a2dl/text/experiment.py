@@ -421,6 +421,12 @@ def load_baseline() -> pd.DataFrame:
     return pd.DataFrame(read_json(paths.weights_dir() / BASELINE))
 
 
+def stored_repeat(experiment: SentimentExperiment) -> dict | None:
+    """A stored ablation run of ``experiment`` itself (the shipped recipe was once a variant of
+    an earlier one), or None: beside the shipped model it measures run-to-run variation."""
+    return _stored_runs().get((recipe_digest(experiment), pretrained_digest()))
+
+
 def load_ablation(experiment: SentimentExperiment) -> pd.DataFrame:
     """The stored runs of ``experiment``'s variants, in :func:`ablation_variants`' order and
     named after them, with each run's test predictions for paired tests; variants not yet
