@@ -258,11 +258,11 @@ def ablation_variants(experiment: SentimentExperiment) -> dict[str, SentimentExp
         "no dropout": dataclasses.replace(
             experiment, model=dataclasses.replace(model, dropout=0.0, attention_dropout=0.0)
         ),
-        "no weight decay": dataclasses.replace(
-            experiment, train=dataclasses.replace(train, weight_decay=0.0)
-        ),
         "no early stopping": dataclasses.replace(
             experiment, train=dataclasses.replace(train, patience=None, keep_best=False)
+        ),
+        "no weight decay": dataclasses.replace(
+            experiment, train=dataclasses.replace(train, weight_decay=0.0)
         ),
     }
 
