@@ -45,7 +45,7 @@ def _cli(*arguments: str, env: dict[str, str] | None = None) -> subprocess.Compl
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
-        timeout=300,
+        timeout=900,  # evaluating a network on 10,000 images takes minutes on a slow 2-core machine
     )
 
 
