@@ -37,3 +37,10 @@ def test_mcnemar_counts_discordant_pairs_and_matches_the_binomial_tail():
     assert mcnemar(first, first)["p_value"] == 1.0
     with pytest.raises(ValueError, match="same examples"):
         mcnemar(first, second[:5])
+
+
+def test_proportion_standard_error_on_a_known_case():
+    from a2dl.metrics import proportion_standard_error
+
+    assert proportion_standard_error(0.5, 100) == pytest.approx(0.05)
+    assert proportion_standard_error(1.0, 10) == 0.0

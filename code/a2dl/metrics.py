@@ -3,6 +3,7 @@ every number and curve the report shows (Part II's detector, Part IV, the bonus)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,6 +153,11 @@ def epoch_record(on_train: ClassificationResult, on_val: ClassificationResult) -
         "val_loss": val["loss"],
         "val_accuracy": val["accuracy"],
     }
+
+
+def proportion_standard_error(proportion: float, n: int) -> float:
+    """Standard error of a proportion (an accuracy) measured on ``n`` independent items."""
+    return math.sqrt(proportion * (1 - proportion) / n)
 
 
 def mcnemar(first_correct: np.ndarray, second_correct: np.ndarray) -> dict[str, float]:
