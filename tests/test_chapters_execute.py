@@ -5,9 +5,11 @@ Chapters are discovered from ``_quarto.yml``, so a new chapter is covered withou
 this file. Data come from ``A2_DATA_DIR`` (CI points it at the shared datasets).
 """
 
+import re
+
 import pytest
 
-from a2dl.notebook import book_chapters, execute_chapter
+from a2dl.notebook import INLINE_KEY, book_chapters, execute_chapter, inline_text
 
 CHAPTERS = book_chapters()
 
@@ -29,6 +31,16 @@ def test_chapter_executes(chapter):
         if output.get("output_type") == "error"
     ]
     assert not errors
+    escaped = [
+        text
+        for cell in notebook.cells
+        if cell.metadata.get(INLINE_KEY)
+        and re.search(r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|')", text := inline_text(cell))
+    ]
+    assert not escaped, f"{chapter.name}: inline values print Python escapes: {escaped[:3]}"
+    # Quarto prints the expression itself, `{python} ...`, where its value is empty
+    empty = [c.source for c in notebook.cells if c.metadata.get(INLINE_KEY) and not inline_text(c)]
+    assert not empty, f"{chapter.name}: inline expressions with an empty value: {empty}"
     for cell in notebook.cells:
         label = next(
             (

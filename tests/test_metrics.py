@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from a2dl.metrics import ClassificationResult, mcnemar
+from a2dl.metrics import ClassificationResult, holm_adjusted, mcnemar
 
 
 def test_binary_metrics_on_a_hand_made_case():
@@ -37,6 +37,14 @@ def test_mcnemar_counts_discordant_pairs_and_matches_the_binomial_tail():
     assert mcnemar(first, first)["p_value"] == 1.0
     with pytest.raises(ValueError, match="same examples"):
         mcnemar(first, second[:5])
+
+
+def test_holm_adjustment_on_a_known_case():
+    # sorted 0.01, 0.02, 0.04 are scaled by 3, 2, 1 and made non-decreasing: 0.03, 0.04, 0.04
+    adjusted = holm_adjusted([0.04, 0.01, 0.02])
+    assert adjusted == pytest.approx([0.04, 0.03, 0.04])
+    assert holm_adjusted([0.6, 0.9]) == pytest.approx([1.0, 1.0])
+    assert holm_adjusted([0.2]) == pytest.approx([0.2])
 
 
 def test_proportion_standard_error_on_a_known_case():

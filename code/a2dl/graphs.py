@@ -82,6 +82,9 @@ def _html(text: str) -> str:
     import re
 
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A thin space after a subscript that a character follows directly ("b₁)"): renderers set
+    # the text a little wider than dot measures it, and the slack keeps the two apart.
+    escaped = re.sub(r"_\{([^}]*)\}(?=[^ \n])", r"_{\1}&#8201;", escaped)
     escaped = re.sub(r"_\{([^}]*)\}", r'<SUB><FONT POINT-SIZE="8">\1</FONT></SUB>', escaped)
     lines = escaped.split("\n")
     # a subscript hangs below its line: a thin empty line after it keeps it off the next one
@@ -137,7 +140,7 @@ def autoencoder_graph(
         row.node(
             "mse",
             # x̂ would need a combining accent that the PDF's SVG fonts lack: say it in words
-            _html("MSE of reconstruction and target\n(1/n) Σ (reconstruction_{i} − x_{i})²"),
+            _html("MSE of reconstruction and target\nmean over the 1,000 sensors\nof (reconstruction − x)²"),
             **OPERATION,
         )
     graph.node("loss", "loss L", **LOSS)
@@ -156,7 +159,7 @@ def self_attention_graph(
     masked, normalised row-wise by softmax, and used to weight V; W_o and b_o map the result
     to z. Shapes are symbolic so that the figure matches the chapter's equations.
     """
-    graph = _digraph("self_attention", rankdir="TB", size="6.5,8.5")
+    graph = _digraph("self_attention", rankdir="TB", size="6.5,7.4")
     # x on its own top rank: its three edges then fall between the parameter boxes, not across
     with graph.subgraph() as top:
         top.attr(rank="source")
@@ -198,7 +201,7 @@ def self_attention_graph(
         output_row.node("H", _html(f"H\n{n} × {d_v}"), **TENSOR)
         output_row.node("Wo", _html(f"W_{{o}}\n{d_v} × {d_model}"), **PARAMETER)
         output_row.node("bo", _html(f"b_{{o}}\n{d_model}"), **PARAMETER)
-    graph.node("out", "matmul + add\n(optional output map)", **OPERATION)
+    graph.node("out", "matmul + add\n(output map)", **OPERATION)
     graph.node("z", _html(f"representation z\n{n} × {d_model}"), **TENSOR)
     graph.edge("K", "kt")
     graph.edge("Q", "scores")

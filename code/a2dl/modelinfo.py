@@ -44,7 +44,7 @@ def parameter_derivation(widths: tuple[int, ...]) -> list[str]:
     shapes = list(zip(widths[:-1], widths[1:], strict=True))
     layers = [dense_layer_parameters(a, b) for a, b in shapes]
     lines = [
-        rf"P_{i} &= {a} \cdot {b} + {b} = {n(w)} + {n(bias)} = {n(w + bias)}"
+        rf"P_{i} &= {n(a)} \cdot {n(b)} + {n(b)} = {n(w)} + {n(bias)} = {n(w + bias)}"
         for i, ((a, b), (w, bias)) in enumerate(zip(shapes, layers, strict=True), 1)
     ]
     weights, biases = sum(w for w, _ in layers), sum(b for _, b in layers)

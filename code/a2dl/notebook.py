@@ -8,7 +8,6 @@ go through this module, so what CI executes is what the report executes.
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,18 +172,17 @@ def execute_notebook(
     return notebook
 
 
-def _output_text(cell: nbformat.NotebookNode) -> str:
+def inline_text(cell: nbformat.NotebookNode) -> str:
+    """The text Quarto puts in place of an inline expression: the value's Markdown display,
+    else its plain display with a string's quotes stripped (escapes and all, as Quarto does)."""
     for output in cell.get("outputs", []):
         data = output.get("data", {})
         if "text/markdown" in data:
             return data["text/markdown"]
         if "text/plain" in data:
             text = data["text/plain"]
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                return text
-            return value if isinstance(value, str) else text
+            quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "'\""
+            return text[1:-1] if quoted else text
     return ""
 
 
@@ -200,7 +198,7 @@ def fill_inline_values(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode
             kept.append(cell)
             continue
         owner = next(c for c in reversed(kept) if c.cell_type == "markdown")
-        owner.source = owner.source.replace(written, _output_text(cell), 1)
+        owner.source = owner.source.replace(written, inline_text(cell), 1)
     notebook.cells = kept
     return notebook
 

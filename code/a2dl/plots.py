@@ -355,7 +355,7 @@ def plot_lr_range(tests: dict[str, dict], chosen: dict[str, float]) -> Figure:
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         lrs, loss = np.asarray(test["lr"]), np.asarray(test["smoothed_loss"])
         optimiser = {"sgd": "SGD", "adamw": "AdamW"}[test["optimizer"]]
-        ax.plot(lrs, loss, color=colour, lw=1, label=f"{title} ({optimiser})")
+        ax.plot(lrs, loss, color=colour, lw=1, label=f"{title}: {optimiser}")
         peak = chosen[title]
         ax.plot(peak, np.interp(np.log(peak), np.log(lrs), loss), "o", color=colour, ms=5)
     ax.set_xscale("log")

@@ -257,6 +257,22 @@ def inline_figures() -> None:
         shell.run_line_magic("matplotlib", "inline")
 
 
+def inline_strings_as_markdown() -> None:
+    """Give ``str`` values a Markdown display, so that inline expressions print them verbatim.
+
+    Quarto inserts an inline value's Markdown display if it has one, else its ``text/plain``
+    display with the quotes stripped. For a string that is ``repr``, in which characters such
+    as the non-breaking space of :func:`p_value` appear as ``\\xa0`` escapes.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/markdown"].for_type(str, lambda text: text)
+
+
 def setup_chapter(seed: int = DEFAULT_SEED, threads: int | None = None) -> ChapterContext:
     """Seed, style and locate: the hidden first cell of every chapter calls this.
 
@@ -267,6 +283,7 @@ def setup_chapter(seed: int = DEFAULT_SEED, threads: int | None = None) -> Chapt
     os.chdir(root)
     seed_everything(seed)
     inline_figures()
+    inline_strings_as_markdown()
     plotting_style()
     if threads is not None:
         torch.set_num_threads(threads)
