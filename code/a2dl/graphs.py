@@ -140,7 +140,10 @@ def autoencoder_graph(
         row.node(
             "mse",
             # x̂ would need a combining accent that the PDF's SVG fonts lack: say it in words
-            _html("MSE of reconstruction and target\nmean over the 1,000 sensors\nof (reconstruction − x)²"),
+            _html(
+                "MSE of reconstruction and target\n"
+                "mean over the 1,000 sensors\nof (reconstruction − x)²"
+            ),
             **OPERATION,
         )
     graph.node("loss", "loss L", **LOSS)
