@@ -142,7 +142,7 @@ def autoencoder_graph(
             # x̂ would need a combining accent that the PDF's SVG fonts lack: say it in words
             _html(
                 "MSE of reconstruction and target\n"
-                "mean over the 1,000 sensors\nof (reconstruction − x)²"
+                f"mean over the {widths[0]:,} sensors\nof (reconstruction − x)²"
             ),
             **OPERATION,
         )
