@@ -11,6 +11,7 @@ from a2dl.report import (
     markdown_table,
     readable_header,
     scientific,
+    spoken_list,
 )
 
 
@@ -82,3 +83,9 @@ def test_numbers_written_as_text_align_right():
     cells = rule.strip("|").split("|")
     assert cells[0].startswith(":") and not cells[0].endswith(":")  # text stays left
     assert cells[1].endswith(":") and cells[2].endswith(":")
+
+
+def test_spoken_list_joins_as_prose():
+    assert spoken_list(["A"]) == "A"
+    assert spoken_list(["A", "B"]) == "A and B"
+    assert spoken_list(iter(["A", "B", "C"])) == "A, B and C"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +102,12 @@ def scientific(value: float, digits: int = 1) -> str:
 
 def percent(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}%}"
+
+
+def spoken_list(items: Iterable[str]) -> str:
+    """Items as prose lists them: "A", "A and B", "A, B and C"."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def p_value(value: float, label: str = "p") -> str:
@@ -262,7 +269,8 @@ def inline_strings_as_markdown() -> None:
 
     Quarto inserts an inline value's Markdown display if it has one, else its ``text/plain``
     display with the quotes stripped. For a string that is ``repr``, in which characters such
-    as the non-breaking space of :func:`p_value` appear as ``\\xa0`` escapes.
+    as the non-breaking space of :func:`p_value` appear as ``\\xa0`` escapes. Angle brackets
+    are escaped, so that a token such as ``<unk>`` is printed rather than taken for HTML.
     """
     try:
         from IPython import get_ipython
@@ -270,7 +278,9 @@ def inline_strings_as_markdown() -> None:
         return
     shell = get_ipython()
     if shell is not None:
-        shell.display_formatter.formatters["text/markdown"].for_type(str, lambda text: text)
+        shell.display_formatter.formatters["text/markdown"].for_type(
+            str, lambda text: text.replace("<", "&lt;").replace(">", "&gt;")
+        )
 
 
 def setup_chapter(seed: int = DEFAULT_SEED, threads: int | None = None) -> ChapterContext:
