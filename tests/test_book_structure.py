@@ -161,3 +161,33 @@ def test_inline_expressions_open_and_close_on_one_line():
         for number, line in enumerate(prose.splitlines(), 1):
             for start in [m.start() for m in re.finditer(r"`\{python\}", line)]:
                 assert "`" in line[start + 1 :], f"{name}, line {number}: inline code wraps"
+
+
+@pytest.mark.parametrize("kind", ["fig", "tbl"])
+def test_figures_and_tables_are_cited_and_numbered_in_the_order_first_cited(kind):
+    # Typst numbers floats in the order they are defined; a reader meets them in the order the
+    # text cites them. The two orders must agree, and a float nobody cites is a loose end.
+    cited_anywhere = set()
+    for _, (prose, cells) in BOOK.items():
+        cited_anywhere |= set(REFERENCE.findall(_searchable_text(prose, cells)))
+    for chapter in CHAPTERS:
+        first_cited: list[str] = []
+        defined: list[str] = []
+        for block in parse_chapter(chapter.read_text(encoding="utf-8")):
+            if isinstance(block, CodeCell):
+                label = str(block.options.get("label", ""))
+                if label.startswith(f"{kind}-"):
+                    defined.append(label)
+                text = "\n".join(str(v) for k, v in block.options.items() if k.endswith("cap"))
+            else:
+                text = block
+            first_cited += [
+                ref for ref in REFERENCE.findall(text)
+                if ref.startswith(f"{kind}-") and ref not in first_cited
+            ]  # fmt: skip
+        uncited = [label for label in defined if label not in cited_anywhere]
+        assert not uncited, f"{chapter.name}: never cited: {uncited}"
+        in_reading_order = [ref for ref in first_cited if ref in defined]
+        assert in_reading_order == defined, (
+            f"{chapter.name}: numbered {defined} but first cited {in_reading_order}"
+        )

@@ -85,6 +85,24 @@ def test_numbers_written_as_text_align_right():
     assert cells[1].endswith(":") and cells[2].endswith(":")
 
 
+def test_numbers_beside_a_blank_total_cell_align_right():
+    # a total row leaves the per-layer widths blank: the column still holds numbers
+    frame = pd.DataFrame({"layer": ["a", "Total"], "in": [1000, ""], "name": ["x", ""]})
+    rule = str(markdown_table(frame).data).splitlines()[1]
+    cells = rule.strip("|").split("|")
+    assert cells[1].endswith(":") and not cells[2].endswith(":")
+
+
+def test_nowrap_columns_keep_names_whole_and_wide_enough():
+    frame = pd.DataFrame({"model": ["VGG-11 (½ width, BN)", "ResNet-20"], "note": ["a b", "c"]})
+    lines = str(markdown_table(frame, nowrap=("model",)).data).splitlines()
+    first = lines[2].strip("|").split("|")[0].strip()
+    assert " " not in first and "-" not in first  # no break opportunity left in the name
+    assert first.replace("\u00a0", " ").replace("\u2011", "-") == "VGG-11 (½ width, BN)"
+    # the column is sized to the whole name, not to its longest word
+    assert lines[1].strip("|").split("|")[0].count("-") >= len("VGG-11 (½ width, BN)")
+
+
 def test_spoken_list_joins_as_prose():
     assert spoken_list(["A"]) == "A"
     assert spoken_list(["A", "B"]) == "A and B"

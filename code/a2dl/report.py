@@ -127,13 +127,24 @@ def markdown_table(
     index: bool = False,
     floatfmt: str | tuple[str, ...] = ",.3f",
     markdown_columns: tuple[str, ...] = (),
+    nowrap: tuple[str, ...] = (),
 ) -> Markdown:
     """A frame as a Markdown table, which Quarto turns into a numbered Typst table.
 
     Text cells are shown literally (escaped) unless their column is in ``markdown_columns``;
     code-style headers become words (:func:`readable_header`); missing values print as "—".
-    ``floatfmt`` is one format for every column or a tuple with one per column."""
+    ``floatfmt`` is one format for every column or a tuple with one per column. Cells of the
+    ``nowrap`` columns (names such as "VGG-11 (½ width, BN)") are kept on one line: their
+    spaces and hyphens become non-breaking, and the column is sized to the whole name."""
     shown = frame.reset_index() if index else frame.copy()
+    for column in nowrap:
+        shown[column] = shown[column].map(
+            lambda v: (
+                v.replace(" ", NO_BREAK_SPACE).replace("-", NON_BREAKING_HYPHEN)
+                if isinstance(v, str)
+                else v
+            )
+        )
     for column in shown.columns:
         if column not in markdown_columns and not pd.api.types.is_numeric_dtype(shown[column]):
             shown[column] = (
@@ -160,14 +171,18 @@ def markdown_table(
 
 
 NON_BREAKING_HYPHEN = "\u2011"
+NO_BREAK_SPACE = "\u00a0"
 NUMBER_TEXT = re.compile(r"^[−+-]?[\d.,]+ ?(%|k|M|G)?$|^—$")
 
 
 def _reads_as_number(column: pd.Series) -> bool:
-    """True for a text column whose every cell is a written number (12.3%, 38.5k, —)."""
-    values = [v for v in column if v is not None]
+    """True for a column whose every cell is a number or a written one (12.3%, 38.5k, —),
+    blank cells aside (a total row leaves the per-layer widths empty)."""
+    values = [v for v in column if v is not None and not (isinstance(v, str) and not v.strip())]
     return bool(values) and all(
-        isinstance(v, str) and NUMBER_TEXT.match(v.replace("\\", "")) for v in values
+        (isinstance(v, int | float) and not isinstance(v, bool))
+        or (isinstance(v, str) and NUMBER_TEXT.match(v.replace("\\", "")))
+        for v in values
     )
 
 
@@ -191,7 +206,8 @@ def balanced_widths(table: str) -> str:
     cells = list(zip(*[row for i, row in enumerate(rows) if i != 1], strict=True))
     dashes = []
     for column, rule in zip(cells, separator, strict=True):
-        words = [len(word) for cell in column for word in cell.split()] or [1]
+        # a line breaks at ordinary spaces only: a name joined by no-break spaces is one word
+        words = [len(word) for cell in column for word in cell.split(" ") if word] or [1]
         longest = max(len(cell.strip()) for cell in column)
         width = max(max(words) + WORD_MARGIN, min(longest, WIDEST_COLUMN), 3)
         rule = rule.strip()

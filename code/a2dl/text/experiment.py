@@ -243,6 +243,11 @@ def context_variant(max_len: int) -> str:
     return f"{other} tokens" + (" (head and tail)" if other < max_len else " (longer context)")
 
 
+def more_dropout_variant(dropout: float) -> str:
+    """The ablation row's name for twice the shipped dropout rate."""
+    return f"dropout {2 * dropout:g}"
+
+
 def ablation_variants(experiment: SentimentExperiment) -> dict[str, SentimentExperiment]:
     """The shipped recipe with one thing switched off or changed at a time, most telling first
     (``train sentiment-ablation`` trains them in this order)."""
@@ -257,6 +262,10 @@ def ablation_variants(experiment: SentimentExperiment) -> dict[str, SentimentExp
         ),
         "no dropout": dataclasses.replace(
             experiment, model=dataclasses.replace(model, dropout=0.0, attention_dropout=0.0)
+        ),
+        # the other direction: since dropout helps, would more of it help more?
+        more_dropout_variant(model.dropout): dataclasses.replace(
+            experiment, model=dataclasses.replace(model, dropout=2 * model.dropout)
         ),
         "no early stopping": dataclasses.replace(
             experiment, train=dataclasses.replace(train, patience=None, keep_best=False)
