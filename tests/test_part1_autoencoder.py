@@ -1,3 +1,7 @@
+import re
+import shutil
+
+import pytest
 import torch
 
 from a2dl.anomaly.models import DenseAutoencoder, DenseAutoencoderConfig, manufacturing_config
@@ -48,3 +52,30 @@ def test_graph_rejects_mismatched_activations():
 
     with pytest.raises(ValueError, match="one activation"):
         autoencoder_graph((10, 5, 10), ("ReLU",))
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+@pytest.mark.parametrize("name", ["autoencoder", "self_attention", "sentiment_transformer"])
+def test_every_node_of_a_report_graph_lies_inside_its_canvas(name):
+    # dot rounds a scaled canvas down to whole points and cut the last node of Fig. 3.2 flat
+    from a2dl import graphs
+
+    graph = {
+        "autoencoder": lambda: graphs.autoencoder_graph(
+            (1000, 512, 32, 512, 1000), ("ReLU", "", "ReLU", "sigmoid")
+        ),
+        "self_attention": graphs.self_attention_graph,
+        "sentiment_transformer": lambda: graphs.sentiment_transformer_graph(
+            64, 4, 2, 2, 128, 256, 20_000, 4
+        ),
+    }[name]()
+    svg = graph._repr_svg_()
+    canvas = re.search(r'viewBox="0\.00 0\.00 ([\d.]+) ([\d.]+)"', svg)
+    scale = re.search(r"scale\(([\d.]+) [\d.]+\) rotate\(0\) translate\(([\d.]+) ([\d.]+)\)", svg)
+    width, height = float(canvas[1]), float(canvas[2])
+    s, dx, dy = (float(v) for v in scale.groups())
+    for cx, cy, rx, ry in re.findall(
+        r'<ellipse[^>]*cx="([-\d.]+)" cy="([-\d.]+)" rx="([\d.]+)" ry="([\d.]+)"', svg
+    ):
+        assert (float(cy) + float(ry) + dy) * s <= height, "a node's bottom is cut off"
+        assert (float(cx) + float(rx) + dx) * s <= width, "a node's right side is cut off"

@@ -50,7 +50,26 @@ def shift_scripts(svg: str) -> str:
     # dot splits a label line at each script into pieces such as " x + b"; renderers drop a
     # piece's leading space unless told to keep it, which shifts the rest of the line.
     svg = svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
-    return SCRIPT_TEXT.sub(moved, svg)
+    return pad_canvas(SCRIPT_TEXT.sub(moved, svg))
+
+
+CANVAS = re.compile(
+    r'width="(?P<w>[\d.]+)pt" height="(?P<h>[\d.]+)pt"\s+'
+    r'viewBox="0\.00 0\.00 (?P<vw>[\d.]+) (?P<vh>[\d.]+)"'
+)
+
+
+def pad_canvas(svg: str, margin: float = 2.0) -> str:
+    """Graphviz truncates a scaled drawing's canvas to whole points (``size`` scales 762.6 pt
+    to 533.8 and writes 533), which cuts the bottom of the last node flat; a margin of a few
+    points on the right and bottom restores it."""
+
+    def padded(match: re.Match[str]) -> str:
+        w, h = float(match["w"]) + margin, float(match["h"]) + margin
+        vw, vh = float(match["vw"]) + margin, float(match["vh"]) + margin
+        return f'width="{w:.2f}pt" height="{h:.2f}pt"\n viewBox="0.00 0.00 {vw:.2f} {vh:.2f}"'
+
+    return CANVAS.sub(padded, svg, count=1)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from matplotlib.ticker import MaxNLocator
 # comparison, in order; RED marks what captions call red (anomaly windows, cut-offs).
 SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
 RED = "#C62828"
+# legend text in points at the printed size (figures are drawn 6.4 in wide for a 6.5 in block)
+LEGEND_SIZE = 8
 
 
 def plot_saturation(frame: pd.DataFrame) -> Figure:
@@ -46,7 +48,9 @@ def plot_saturation(frame: pd.DataFrame) -> Figure:
         ax.set_ylim(bottom=0)
     handles, labels = axes[0].get_legend_handles_labels()
     axes[0].get_legend().remove()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=7)
+    fig.legend(
+        handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=LEGEND_SIZE
+    )
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
@@ -148,7 +152,7 @@ def plot_training_curves(
         Line2D([], [], color="grey", ls="-", label=split_labels[1]),
     ]
     if len(histories) == 1:
-        axes[0][0].legend(handles=styles, fontsize=6)
+        axes[0][0].legend(handles=styles, fontsize=LEGEND_SIZE)
         fig.tight_layout()
         return fig
     models = [
@@ -159,7 +163,7 @@ def plot_training_curves(
         handles=models + styles,
         loc="lower center",
         ncol=min(6, len(models) + 2),
-        fontsize=6,
+        fontsize=LEGEND_SIZE,
         frameon=False,
     )
     fig.tight_layout(rect=(0, 0.1, 1, 1))
@@ -210,7 +214,7 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> Figure:
     ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=0.8)
     ax.set_xlabel("false-positive rate")
     ax.set_ylabel("true-positive rate")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="lower right", fontsize=LEGEND_SIZE)
     fig.tight_layout()
     return fig
 
@@ -258,10 +262,10 @@ def plot_inside_outside(frame: pd.DataFrame) -> Figure:
         ax=ax,
         whis=(1, 99),
     )
-    ax.set_xlabel("value scaled by the series' train median and inter-quartile range (clipped)")
+    ax.set_xlabel("value scaled by the series’ train median and inter-quartile range (clipped)")
     ax.set_ylabel("")
     ax.tick_params(axis="y", labelsize=7)
-    ax.legend(title=None, fontsize=7)
+    ax.legend(title=None, fontsize=LEGEND_SIZE)
     fig.tight_layout()
     return fig
 
@@ -275,7 +279,7 @@ def plot_irregularity(per_series: pd.DataFrame) -> Figure:
         ordered["category"] + "/" + ordered["series"], ordered["irregular intervals"], color="C1"
     )
     ax.invert_yaxis()
-    ax.set_xlabel("share of intervals that differ from the series' median interval")
+    ax.set_xlabel("share of intervals that differ from the series’ median interval")
     ax.tick_params(axis="y", labelsize=7.5)
     fig.tight_layout()
     return fig
@@ -296,7 +300,7 @@ def plot_error_distributions(scores: np.ndarray, labels: np.ndarray, threshold: 
     ax.axvline(np.log10(threshold), color="black", lw=0.8, ls="--", label="threshold")
     ax.set_xlabel("log10 of the relative reconstruction error (test split)")
     ax.set_ylabel("density (per class)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=LEGEND_SIZE)
     fig.tight_layout()
     return fig
 
@@ -341,7 +345,9 @@ def plot_cost_accuracy(table: pd.DataFrame) -> Figure:
         Line2D([], [], ls="", marker="o", color=SERIES_COLOURS[i % len(SERIES_COLOURS)], label=m)
         for i, m in enumerate(table["model"])
     ]
-    fig.legend(handles=models, loc="lower center", ncol=len(models), frameon=False, fontsize=7)
+    fig.legend(
+        handles=models, loc="lower center", ncol=len(models), frameon=False, fontsize=LEGEND_SIZE
+    )
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
@@ -363,6 +369,6 @@ def plot_lr_range(tests: dict[str, dict], chosen: dict[str, float]) -> Figure:
     ax.set_ylabel("smoothed training loss")
     ax.set_ylim(top=max(test["smoothed_loss"][0] for test in tests.values()) + 0.4)
     # upper left: the curves start low there, and the AdamW dot sits low in the middle
-    ax.legend(fontsize=7, loc="upper left", frameon=False)
+    ax.legend(fontsize=LEGEND_SIZE, loc="upper left", framealpha=0.9)
     fig.tight_layout()
     return fig

@@ -401,7 +401,7 @@ def reconstruction_example(
     ]
     return pd.DataFrame(
         {
-            "": ["review (cleaned)", "encoder input", "decoder's reconstruction"],
+            "": ["review (cleaned)", "encoder input", "decoder’s reconstruction"],
             "text": [
                 " ".join(vocab.decode(ids)),
                 " ".join(vocab.tokens[t] for t in encoder),
