@@ -59,8 +59,8 @@ def test_numbers_without_exponent_notation():
 def test_p_values_print_three_decimals_or_a_bound():
     from a2dl.report import p_value
 
-    assert p_value(0.7781) == "p\u00a0=\u00a00.778"  # non-breaking: never "p =" / "0.778"
-    assert p_value(0.00002) == "p\u00a0<\u00a00.001"
+    assert p_value(0.7781) == "*p*\u00a0=\u00a00.778"  # non-breaking: never "p =" / "0.778"
+    assert p_value(0.00002) == "*p*\u00a0<\u00a00.001"
     assert p_value(0.00002, label="") == "<\u00a00.001"
     assert p_value(0.05, label="") == "0.050"
 

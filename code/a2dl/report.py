@@ -110,10 +110,11 @@ def spoken_list(items: Iterable[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def p_value(value: float, label: str = "p") -> str:
-    """A p-value as the report prints it: "p = 0.123", or "p < 0.001" below that; with an
-    empty ``label`` the value alone ("0.123", "< 0.001"), for a table's column. The spaces
-    are non-breaking, so that a line never ends at "p =" with the value on the next."""
+def p_value(value: float, label: str = "*p*") -> str:
+    """A p-value as the report's prose prints it, in Markdown: "*p* = 0.123" (an italic p, as
+    in the equations), or "*p* < 0.001" below that; with an empty ``label`` the value alone
+    ("0.123", "< 0.001"), for a table's column. The spaces are non-breaking, so that a line
+    never ends at "p =" with the value on the next."""
     space = "\u00a0"
     shown = f"<{space}0.001" if value < 0.001 else f"{value:.3f}"
     if not label:
