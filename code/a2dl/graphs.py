@@ -175,7 +175,7 @@ def autoencoder_graph(
 def self_attention_graph(
     n: str = "N", d_model: str = "d", d_k: str = "d_{k}", d_v: str = "d_{v}"
 ) -> Graph:
-    """Single-head self-attention from the input x to the representation z.
+    """Single-head self-attention from the input X to the representation Z (rows x_i, z_i).
 
     Three parallel linear maps give Q, K, V; the scores QKᵀ are scaled by 1/√d_k, optionally
     masked, normalised row-wise by softmax, and used to weight V; W_o and b_o map the result
@@ -185,7 +185,7 @@ def self_attention_graph(
     # x on its own top rank: its three edges then fall between the parameter boxes, not across
     with graph.subgraph() as top:
         top.attr(rank="source")
-        top.node("x", _html(f"input x\n{n} × {d_model}"), **TENSOR)
+        top.node("x", _html(f"input X\n{n} × {d_model}"), **TENSOR)
     projections = (("q", "Q", d_k, "queries"), ("k", "K", d_k, "keys"), ("v", "V", d_v, "values"))
     with graph.subgraph() as weights_row:
         weights_row.attr(rank="same")
@@ -224,7 +224,7 @@ def self_attention_graph(
         output_row.node("Wo", _html(f"W_{{o}}\n{d_v} × {d_model}"), **PARAMETER)
         output_row.node("bo", _html(f"b_{{o}}\n{d_model}"), **PARAMETER)
     graph.node("out", "matmul + add\n(output map)", **OPERATION)
-    graph.node("z", _html(f"representation z\n{n} × {d_model}"), **TENSOR)
+    graph.node("z", _html(f"representation Z\n{n} × {d_model}"), **TENSOR)
     graph.edge("K", "kt")
     graph.edge("Q", "scores")
     graph.edge("kt", "scores")
