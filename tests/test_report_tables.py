@@ -85,6 +85,12 @@ def test_numbers_written_as_text_align_right():
     assert cells[1].endswith(":") and cells[2].endswith(":")
 
 
+def test_bounds_and_ranges_align_right_like_numbers():
+    frame = pd.DataFrame({"p": ["0.421", "<\u00a00.001"], "interval": ["0.501–0.643", "0.1–0.2"]})
+    cells = str(markdown_table(frame).data).splitlines()[1].strip("|").split("|")
+    assert all(cell.endswith(":") for cell in cells)
+
+
 def test_numbers_beside_a_blank_total_cell_align_right():
     # a total row leaves the per-layer widths blank: the column still holds numbers
     frame = pd.DataFrame({"layer": ["a", "Total"], "in": [1000, ""], "name": ["x", ""]})

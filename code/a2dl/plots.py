@@ -102,9 +102,8 @@ def plot_zipf(counts: pd.Series, *, vocabulary_size: int | None = None) -> Figur
     ax.loglog(ranks, ranked, lw=1.2)
     ax.loglog(ranks, ranked[0] / ranks, ls="--", lw=0.8, color="grey", label="Zipf: f ∝ 1/rank")
     if vocabulary_size:
-        ax.axvline(
-            vocabulary_size, color=RED, lw=0.8, label=f"vocabulary cut-off ({vocabulary_size:,} words)"
-        )
+        label = f"vocabulary cut-off ({vocabulary_size:,} words)"
+        ax.axvline(vocabulary_size, color=RED, lw=0.8, label=label)
     ax.set_xlabel("rank of the token")
     ax.set_ylabel("occurrences in the training split")
     ax.legend()

@@ -173,7 +173,9 @@ def markdown_table(
 
 NON_BREAKING_HYPHEN = "\u2011"
 NO_BREAK_SPACE = "\u00a0"
-NUMBER_TEXT = re.compile(r"^[−+-]?[\d.,]+ ?(%|k|M|G)?$|^—$")
+# a written number: signed, with a unit (12.3%, 38.5k), a bound (< 0.001) or a range (0.50–0.64)
+_NUMBER = r"[−+-]?[\d.,]+ ?(?:%|k|M|G)?"
+NUMBER_TEXT = re.compile(rf"^(?:[<>][ \u00a0])?{_NUMBER}(?:–{_NUMBER})?$|^—$")
 
 
 def _reads_as_number(column: pd.Series) -> bool:
