@@ -297,7 +297,7 @@ def plot_error_distributions(scores: np.ndarray, labels: np.ndarray, threshold: 
     ax.hist(logged[~labels], bins=bins, alpha=0.6, density=True, label="normal windows")
     ax.hist(logged[labels], bins=bins, alpha=0.6, density=True, label="anomalous windows")
     ax.axvline(np.log10(threshold), color="black", lw=0.8, ls="--", label="threshold")
-    ax.set_xlabel("log10 of the relative reconstruction error (test split)")
+    ax.set_xlabel("log₁₀ of the relative reconstruction error (test split)")
     ax.set_ylabel("density (per class)")
     ax.legend(fontsize=LEGEND_SIZE)
     fig.tight_layout()
