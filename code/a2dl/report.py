@@ -135,13 +135,17 @@ def markdown_table(
     Text cells are shown literally (escaped) unless their column is in ``markdown_columns``;
     code-style headers become words (:func:`readable_header`); missing values print as "—".
     ``floatfmt`` is one format for every column or a tuple with one per column. Cells of the
-    ``nowrap`` columns (names such as "VGG-11 (½ width, BN)") are kept on one line: their
-    spaces and hyphens become non-breaking, and the column is sized to the whole name."""
+    ``nowrap`` columns (names such as "VGG-11 (½ width, BN)") never break inside a word group:
+    their spaces and hyphens become non-breaking, except the space before a parenthesis, so a
+    name breaks, if at all, into itself and its parenthetical, and the column is sized to the
+    longer of the two."""
     shown = frame.reset_index() if index else frame.copy()
     for column in nowrap:
         shown[column] = shown[column].map(
             lambda v: (
-                v.replace(" ", NO_BREAK_SPACE).replace("-", NON_BREAKING_HYPHEN)
+                v.replace(" ", NO_BREAK_SPACE)
+                .replace(f"{NO_BREAK_SPACE}(", " (")
+                .replace("-", NON_BREAKING_HYPHEN)
                 if isinstance(v, str)
                 else v
             )
