@@ -50,7 +50,7 @@ def shift_scripts(svg: str) -> str:
     # dot splits a label line at each script into pieces such as " x + b"; renderers drop a
     # piece's leading space unless told to keep it, which shifts the rest of the line.
     svg = svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
-    return pad_canvas(SCRIPT_TEXT.sub(moved, svg))
+    return SCRIPT_TEXT.sub(moved, svg)
 
 
 CANVAS = re.compile(
@@ -84,7 +84,7 @@ class Graph:
         return self.digraph.source
 
     def _repr_svg_(self) -> str:
-        return shift_scripts(self.digraph.pipe(format="svg", encoding="utf-8"))
+        return pad_canvas(shift_scripts(self.digraph.pipe(format="svg", encoding="utf-8")))
 
 
 def _digraph(name: str, *, rankdir: str, size: str) -> graphviz.Digraph:
