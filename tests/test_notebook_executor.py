@@ -70,14 +70,16 @@ def test_inline_strings_reach_the_prose_verbatim_only_as_markdown(tmp_path: Path
     # Quarto prints a plain string's repr: a non-breaking space would read "\\xa0".
     chapter = tmp_path / "c.qmd"
     chapter.write_text(
-        "```{python}\nvalue = 'p\\u00a0=\\u00a00.4 <unk>'\n```\n\nPlain `{python} value`.\n\n"
+        "```{python}\nvalue = 'p\\u00a0=\\u00a00.4 <unk> (-4, 1-2)'\n```\n\n"
+        "Plain `{python} value`.\n\n"
         "```{python}\nfrom a2dl.report import inline_strings_as_markdown\n"
         "inline_strings_as_markdown()\n```\n\nMarkdown `{python} value`.\n"
     )
     executed = execute_notebook(chapter_notebook(chapter), name="c.qmd", cwd=tmp_path, timeout=120)
     prose = "\n".join(c.source for c in fill_inline_values(executed).cells)
-    assert "Plain p\\xa0=\\xa00.4 <unk>." in prose
-    assert "Markdown p\u00a0=\u00a00.4 &lt;unk&gt;." in prose
+    assert "Plain p\\xa0=\\xa00.4 <unk> (-4, 1-2)." in prose
+    # a signed number gets a true minus (Typst would not make one after "("); a range does not
+    assert "Markdown p\u00a0=\u00a00.4 &lt;unk&gt; (−4, 1-2)." in prose
 
 
 def test_a_raising_cell_names_the_chapter(tmp_path: Path):

@@ -287,13 +287,18 @@ def inline_figures() -> None:
         shell.run_line_magic("matplotlib", "inline")
 
 
+SIGNING_HYPHEN = re.compile(r"(?<![\w.\-])-(?=\d)")  # "-4" or "(-4", not "1-2" or "x-1"
+
+
 def inline_strings_as_markdown() -> None:
     """Give ``str`` values a Markdown display, so that inline expressions print them verbatim.
 
     Quarto inserts an inline value's Markdown display if it has one, else its ``text/plain``
     display with the quotes stripped. For a string that is ``repr``, in which characters such
     as the non-breaking space of :func:`p_value` appear as ``\\xa0`` escapes. Angle brackets
-    are escaped, so that a token such as ``<unk>`` is printed rather than taken for HTML.
+    are escaped, so that a token such as ``<unk>`` is printed rather than taken for HTML. A
+    hyphen that signs a number is written as a minus sign: Typst makes one of it after a space
+    but not after a bracket, so "(-4 reviews)" would print with a hyphen.
     """
     try:
         from IPython import get_ipython
@@ -302,7 +307,8 @@ def inline_strings_as_markdown() -> None:
     shell = get_ipython()
     if shell is not None:
         shell.display_formatter.formatters["text/markdown"].for_type(
-            str, lambda text: text.replace("<", "&lt;").replace(">", "&gt;")
+            str,
+            lambda text: SIGNING_HYPHEN.sub("−", text.replace("<", "&lt;").replace(">", "&gt;")),
         )
 
 
