@@ -194,7 +194,7 @@ def test_each_ablation_variant_changes_one_thing_of_the_shipped_recipe(shipped_l
     for name, variant in variants.items():
         changed = {
             part
-            for part in ("model", "train", "pretrained")
+            for part in ("model", "train", "pretrained", "teacher_weight")
             if getattr(variant, part) != getattr(shipped, part)
         }
         assert len(changed) == 1, name
@@ -233,3 +233,93 @@ def test_ablation_table_finds_runs_by_recipe_and_skips_stale_or_missing(tmp_path
     assert list(table["val_accuracy"]) == [0.1, 0.2]
     (tmp_path / ex.ABLATION).unlink()
     assert ex.load_ablation(shipped).empty
+
+
+def test_recipe_fingerprint_ignores_newer_fields_only_while_they_are_off():
+    import hashlib
+    import json
+
+    from a2dl.text.experiment import ADDED_FIELDS, default_experiment, recipe_digest
+
+    older = dataclasses.replace(default_experiment(), **ADDED_FIELDS)  # every newer field off
+    fields = {k: v for k, v in dataclasses.asdict(older).items() if k not in ADDED_FIELDS}
+    stored = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+    assert recipe_digest(older) == stored  # runs stored before the fields existed still match
+    for name in ADDED_FIELDS:
+        assert recipe_digest(dataclasses.replace(older, **{name: 0.3})) != stored, name
+
+
+def test_teacher_probabilities_come_from_models_that_never_saw_the_review(monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    from a2dl.text import experiment as ex
+
+    frame = pd.DataFrame(
+        {
+            "tokens": [[f"w{i}"] for i in range(50)] + [["test"]] * 5,
+            "label": [i % 2 for i in range(50)] + [0] * 5,
+            "split": ["train"] * 50 + ["test"] * 5,
+        }
+    )
+    scored = []
+
+    class Recorder:
+        """A stand-in baseline that records what it was fitted on and what it scores."""
+
+        def __init__(self, fitted: pd.DataFrame) -> None:
+            self.fitted = {tuple(t) for t in fitted["tokens"]}
+            assert set(fitted["split"]) == {"train"}
+
+        def predict_proba(self, tokens: pd.Series) -> np.ndarray:
+            assert not self.fitted & {tuple(t) for t in tokens}, "scored a review it saw"
+            scored.extend(tuple(t) for t in tokens)
+            return np.tile([0.25, 0.75], (len(tokens), 1))
+
+    monkeypatch.setattr(ex, "fit_baseline", Recorder)
+    proba = ex.cross_fitted_baseline(frame)  # the tests run with the cache off (conftest)
+    assert proba.shape == (50, 2) and np.all(proba == [0.25, 0.75])
+    assert sorted(scored) == sorted((f"w{i}",) for i in range(50))  # each training review once
+
+
+def test_distilled_targets_mix_each_label_with_its_teacher_probability(monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    from a2dl.text import experiment as ex
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "tokens": [[f"w{rng.integers(20)}" for _ in range(5)] for _ in range(40)],
+            "label": [i % 2 for i in range(40)],
+            "split": ["train"] * 30 + ["validation"] * 10,
+        }
+    )
+    teacher = np.column_stack([np.linspace(0.1, 0.9, 30), np.linspace(0.9, 0.1, 30)])
+    monkeypatch.setattr(ex, "cross_fitted_baseline", lambda f: teacher)
+    seen = []
+
+    def record_batches(model, batches, step_loss, metrics, config, **_):
+        seen.extend(batches(1))
+        return [{"epoch": 1}]
+
+    monkeypatch.setattr(ex, "fit", record_batches)
+    experiment = ex.SentimentExperiment(
+        model=_tiny_config(max_len=8), train=ex.TrainConfig(), batch_size=8, pretrained=False
+    )
+    for weight in (0.0, 0.25):
+        seen.clear()
+        ex.train_sentiment(dataclasses.replace(experiment, teacher_weight=weight), frame,
+                           progress=False)  # fmt: skip
+        targets = torch.cat([target for _, target in seen])
+        assert len(targets) == 30
+        if weight == 0:
+            assert targets.dtype == torch.long  # the plain label: no teacher is fitted
+            continue
+        # each review's target row is (1 - α)·one-hot(label) + α·teacher row, in batch order
+        labels = torch.tensor(frame["label"].to_numpy()[:30])
+        expected = 0.75 * torch.nn.functional.one_hot(labels, 2) + 0.25 * torch.tensor(teacher)
+        rows = {tuple(np.round(row, 6)) for row in expected.numpy()}
+        assert {tuple(np.round(row, 6)) for row in targets.double().numpy()} == rows
+        torch.testing.assert_close(targets.sum(dim=1), torch.ones(30))
