@@ -283,7 +283,9 @@ def sentiment_transformer_graph(
     graph.node("pooled", f"answer a: mean over the queries\n(B × {d_model})", **TENSOR)
     graph.node("linear", f"Linear {d_model} → 2 (W, b)", **PARAMETER)
     graph.node("softmax", "softmax → P(negative), P(positive)", **OPERATION)
-    graph.node("loss", "cross-entropy with the label", **LOSS)
+    graph.node(
+        "loss", "cross-entropy with the target\n(the label mixed with the teacher’s)", **LOSS
+    )
     graph.edges(
         [
             ("tokens", "embed"),
