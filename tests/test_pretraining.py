@@ -158,3 +158,60 @@ def test_fine_tuning_starts_from_every_pretrained_tensor(tmp_path, monkeypatch):
     assert {n for n, _ in model.named_parameters()} - set(copied) == set(CLASSIFIER_ONLY)
     with pytest.raises(pretraining.WeightsMismatchError, match="d_model: pre-trained 16"):
         pretraining.fine_tuning_start(dataclasses.replace(config, d_model=32))
+
+
+def _tiny_pretraining(cycles: int) -> pretraining.PretrainExperiment:
+    return pretraining.PretrainExperiment(
+        model=_tiny(vocab_size=0),
+        train=TrainConfig(epochs=2, lr=3e-3, monitor="heldout_loss", schedule="cosine"),
+        batch_size=4,
+        min_freq=1,
+        heldout_reviews=3,
+        cycles=cycles,
+    )
+
+
+def _tiny_reviews() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "tokens": [[f"w{i}" for i in rng.integers(0, 30, size=12)] for _ in range(24)],
+            "split": ["train"] * 20 + ["test"] * 4,
+        }
+    )
+
+
+def test_extending_pretraining_by_a_cycle_equals_running_both_cycles(tmp_path, monkeypatch):
+    monkeypatch.setattr(pretraining.paths, "weights_dir", lambda: tmp_path)
+    frame = _tiny_reviews()
+    both, _, history = pretraining.pretrain(_tiny_pretraining(2), frame, progress=False)
+    assert [r["epoch"] for r in history] == [1, 2, 3, 4]
+    assert [r["cycle"] for r in history] == [1, 1, 2, 2]
+    # the second cycle restarts the schedule: a warm-up again after the first cycle's decay
+    assert history[2]["lr"] > history[1]["lr"]
+
+    first, vocab, short = pretraining.pretrain(_tiny_pretraining(1), frame, progress=False)
+    experiment = dataclasses.replace(_tiny_pretraining(1), model=first.config)
+    pretraining.save_weights(
+        pretraining.weights_path(), first, experiment, vocab=list(vocab.tokens)
+    )
+    pretraining.save_history(
+        pretraining.history_path(),
+        [
+            {k: v for k, v in record.items() if k != "cycle"}
+            for record in short  # as stored before cycles
+        ],
+    )
+    assert pretraining.stored_prefix(_tiny_pretraining(1)) is None  # nothing left to extend
+    other = dataclasses.replace(_tiny_pretraining(2), batch_size=8)
+    assert pretraining.stored_prefix(other) is None  # another recipe: train afresh
+    resume = pretraining.stored_prefix(_tiny_pretraining(2))
+    assert resume is not None
+    extended, _, longer = pretraining.pretrain(
+        _tiny_pretraining(2), frame, progress=False, resume=resume
+    )
+    assert [r["cycle"] for r in longer] == [1, 1, 2, 2]
+    keys = ("epoch", "heldout_loss", "train_batch_loss", "lr")
+    assert [[r[k] for k in keys] for r in longer] == [[r[k] for k in keys] for r in history]
+    for name, tensor in extended.state_dict().items():
+        assert torch.equal(tensor, both.state_dict()[name]), name

@@ -194,7 +194,7 @@ def test_each_ablation_variant_changes_one_thing_of_the_shipped_recipe(shipped_l
     for name, variant in variants.items():
         changed = {
             part
-            for part in ("model", "train", "pretrained", "teacher_weight")
+            for part in ("model", "train", "pretrained", "pretraining_cycles", "teacher_weight")
             if getattr(variant, part) != getattr(shipped, part)
         }
         assert len(changed) == 1, name
@@ -223,14 +223,18 @@ def test_ablation_table_finds_runs_by_recipe_and_skips_stale_or_missing(tmp_path
          "pretrained_sha256": "current", "val_accuracy": 0.2},
         {"variant": names[0], "recipe_sha256": ex.recipe_digest(variants[names[0]]),
          "pretrained_sha256": "current", "val_accuracy": 0.1},
-        # the third, but from other pre-trained weights: stale
+        # from random weights: valid whatever the pre-trained weights are now
         {"variant": names[2], "recipe_sha256": ex.recipe_digest(variants[names[2]]),
-         "pretrained_sha256": "older", "val_accuracy": 0.3},
+         "pretrained_sha256": None, "val_accuracy": 0.3},
+        # the fourth, but from other pre-trained weights: stale
+        {"variant": names[3], "recipe_sha256": ex.recipe_digest(variants[names[3]]),
+         "pretrained_sha256": "older", "val_accuracy": 0.4},
     ]  # fmt: skip
+    assert not variants[names[2]].pretrained and variants[names[3]].pretrained
     (tmp_path / ex.ABLATION).write_text(json.dumps(runs))
     table = ex.load_ablation(shipped)
-    assert list(table["variant"]) == names[:2]
-    assert list(table["val_accuracy"]) == [0.1, 0.2]
+    assert list(table["variant"]) == names[:3]
+    assert list(table["val_accuracy"]) == [0.1, 0.2, 0.3]
     (tmp_path / ex.ABLATION).unlink()
     assert ex.load_ablation(shipped).empty
 

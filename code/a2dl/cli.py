@@ -44,7 +44,7 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     ),
     "sentiment-ablation": (
         "a2dl.text.experiment:ablate",
-        "Part IV ablation: six variants of the recipe, resumable (about 1.5 h; needs `sentiment`)",
+        "Part IV ablation: each variant of the recipe, resumable (about 2 h; needs `sentiment`)",
     ),
     **{
         f"vision-{name}": (

@@ -32,18 +32,24 @@ def _throughput(run, batches: list[torch.Tensor]) -> tuple[float, float]:
     return tokens / seconds, seconds
 
 
+def _review_batches(
+    lengths: np.ndarray, max_len: int, batch_size: int, steps: int, rng: np.random.Generator
+) -> list[torch.Tensor]:
+    """``steps + 1`` batches of random word ids with the training reviews' lengths, truncated
+    to ``max_len`` and bucketed as in training."""
+    kept = np.minimum(lengths, max_len).clip(min=1)
+    index_batches = bucketed_batches(kept, batch_size, seed=1)[: steps + 1]
+    return [pad_batch([list(rng.integers(2, 1000, n)) for n in kept[i]]) for i in index_batches]
+
+
 def benchmark(steps: int = 30) -> None:
     experiment = default_experiment()
+    pretraining = default_pretraining()
     frame = cleaned_splits(True)
     train = frame[frame["split"] == "train"]
-    max_len = experiment.model.max_len
-    lengths = np.minimum(train["tokens"].map(len).to_numpy(), max_len).clip(min=1)
+    lengths = train["tokens"].map(len).to_numpy()
     rng = np.random.default_rng(0)
-    index_batches = bucketed_batches(lengths, experiment.batch_size, seed=1)[: steps + 1]
-    batches = [
-        pad_batch([list(rng.integers(2, 1000, n)) for n in lengths[i]]) for i in index_batches
-    ]
-    model = SentimentTransformer(experiment.model)
+    model = SentimentTransformer(pretraining.model)  # 512 positions serve both stages
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -57,25 +63,35 @@ def benchmark(steps: int = 30) -> None:
         step(loss_fn(model(tokens), torch.zeros(len(tokens), dtype=torch.long)))
 
     markers = Vocabulary(SPECIALS)  # the ids of the markers; the words are random ids
-    corruption = default_pretraining().corruption
 
     def pretrain_step(tokens: torch.Tensor) -> None:
         model.train()
         reviews = [row[row != 0].tolist() for row in tokens]
-        step(reconstruction_loss(model, denoising_batch(reviews, rng, corruption, markers)))
+        step(
+            reconstruction_loss(
+                model, denoising_batch(reviews, rng, pretraining.corruption, markers)
+            )
+        )
 
     def infer(tokens: torch.Tensor) -> None:
         model.eval()
         with torch.no_grad():
             model(tokens)
 
-    epoch_tokens = int(lengths.sum())
-    threads = torch.get_num_threads()
-    print(f"threads: {threads}, epoch: {len(train):,} reviews, {epoch_tokens:,} tokens")
-    runs = (("pre-training", pretrain_step), ("fine-tuning", train_step), ("inference", infer))
-    for name, run in runs:
+    print(f"threads: {torch.get_num_threads()}, epoch: {len(train):,} training reviews")
+    fine_tuning_epochs = experiment.train.epochs
+    runs = (
+        ("pre-training", pretrain_step, pretraining.model.max_len, pretraining.batch_size,
+         pretraining.train.epochs * pretraining.cycles),
+        ("fine-tuning", train_step, experiment.model.max_len, experiment.batch_size,
+         fine_tuning_epochs),
+        ("inference", infer, experiment.model.max_len, experiment.batch_size, 1),
+    )  # fmt: skip
+    for name, run, max_len, batch_size, epochs in runs:
+        batches = _review_batches(lengths, max_len, batch_size, steps, rng)
         rate, _ = _throughput(run, batches)
-        per_epoch = epoch_tokens / rate
+        per_epoch = int(np.minimum(lengths, max_len).sum()) / rate
         print(
-            f"{name:>12}: {rate:,.0f} tokens/s, {per_epoch:,.0f} s per epoch of the training split"
+            f"{name:>12}: {max_len} tokens, {rate:,.0f} tokens/s, {per_epoch:,.0f} s per epoch"
+            f" of the training split, {epochs} epochs: {epochs * per_epoch / 60:.1f} min"
         )

@@ -23,7 +23,7 @@ from a2dl.metrics import ClassificationResult, epoch_record
 from a2dl.text.batching import bucketed_batches, pad_batch
 from a2dl.text.cleaning import clean_review, stopwords_to_remove
 from a2dl.text.model import SentimentTransformer, SentimentTransformerConfig
-from a2dl.text.pretraining import fine_tuning_start
+from a2dl.text.pretraining import extend_pretraining, fine_tuning_start
 from a2dl.text.splits import SPLIT_SEED, imdb_splits
 from a2dl.text.vocab import Vocabulary
 from a2dl.train import TrainConfig, best_epoch, fit
@@ -50,6 +50,9 @@ class SentimentExperiment:
     # Start from the denoising pre-training (weights/imdb_pretrained.pt), whose vocabulary
     # and architecture then hold; False trains the same model from a random start.
     pretrained: bool = True
+    # Cycles of that pre-training (warm restarts); more than one are made on first use by
+    # extending the shipped pre-training (weights/imdb_pretrained_<n>cycles.pt).
+    pretraining_cycles: int = 1
 
 
 def default_experiment(vocab_size: int = 20_000) -> SentimentExperiment:
@@ -125,7 +128,8 @@ def train_sentiment(
     validation = frame[frame["split"] == "validation"]
     torch.manual_seed(experiment.train.seed)
     if experiment.pretrained:
-        model, vocab, _ = fine_tuning_start(experiment.model)
+        extend_pretraining(experiment.pretraining_cycles, progress=progress)
+        model, vocab, _ = fine_tuning_start(experiment.model, experiment.pretraining_cycles)
     else:
         vocab = Vocabulary.build(
             train["tokens"], min_freq=experiment.min_freq, max_size=experiment.max_vocab
@@ -282,6 +286,8 @@ def ablation_variants(experiment: SentimentExperiment) -> dict[str, SentimentExp
             experiment, teacher_weight=other_teacher_weight(experiment.teacher_weight)
         ),
         "no pre-training": dataclasses.replace(experiment, pretrained=False),
+        # the other direction: the first cycle's held-out loss was still falling when it ended
+        "two pre-training cycles": dataclasses.replace(experiment, pretraining_cycles=2),
         context_variant(model.max_len): dataclasses.replace(
             experiment, model=dataclasses.replace(model, max_len=other_context(model.max_len))
         ),
@@ -335,7 +341,10 @@ def pretrained_digest() -> str | None:
     return read_weights(weights_path())["sha256"] if weights_path().is_file() else None
 
 
-ADDED_FIELDS = {"teacher_weight": 0.0}  # SentimentExperiment fields newer than stored runs
+ADDED_FIELDS = {
+    "teacher_weight": 0.0,
+    "pretraining_cycles": 1,
+}  # SentimentExperiment fields newer than stored runs
 
 
 def recipe_digest(experiment: SentimentExperiment) -> str:
@@ -348,6 +357,12 @@ def recipe_digest(experiment: SentimentExperiment) -> str:
             del fields[name]
     text = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_key(experiment: SentimentExperiment, pretrained: str | None) -> tuple[str, str | None]:
+    """Where a run of ``experiment`` is stored, given the digest of the pre-trained weights: a
+    run from random weights does not depend on them, and stays valid when they change."""
+    return recipe_digest(experiment), pretrained if experiment.pretrained else None
 
 
 def _stored_runs() -> dict[tuple[str | None, str | None], dict]:
@@ -372,7 +387,7 @@ def ablate(*, progress: bool = True) -> None:
     pretrained = pretrained_digest()
     runs = _stored_runs()
     for name, variant in ablation_variants(experiment).items():
-        key = (recipe_digest(variant), pretrained)
+        key = run_key(variant, pretrained)
         if key in runs:
             continue
         model, vocab, history, seconds = train_sentiment(variant, frame, progress=progress)
@@ -498,7 +513,7 @@ def load_baseline() -> pd.DataFrame:
 def stored_repeat(experiment: SentimentExperiment) -> dict | None:
     """A stored ablation run of ``experiment`` itself (the shipped recipe was once a variant of
     an earlier one), or None: beside the shipped model it measures run-to-run variation."""
-    return _stored_runs().get((recipe_digest(experiment), pretrained_digest()))
+    return _stored_runs().get(run_key(experiment, pretrained_digest()))
 
 
 def load_ablation(experiment: SentimentExperiment) -> pd.DataFrame:
@@ -510,7 +525,7 @@ def load_ablation(experiment: SentimentExperiment) -> pd.DataFrame:
     rows = [
         runs[key] | {"variant": name}
         for name, variant in ablation_variants(experiment).items()
-        if (key := (recipe_digest(variant), pretrained)) in runs
+        if (key := run_key(variant, pretrained)) in runs
     ]
     return pd.DataFrame(rows, columns=None if rows else ["variant"])
 

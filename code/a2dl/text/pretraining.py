@@ -16,7 +16,6 @@ monitor the reconstruction loss.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,13 +58,20 @@ class PretrainExperiment:
     min_freq: int = 2
     max_vocab: int = 20_000
     heldout_reviews: int = 1_000  # training reviews held out of pre-training, for its curve
+    # Warm restarts (Loshchilov & Hutter 2017): each cycle runs ``train.epochs`` epochs with a
+    # fresh optimiser and its own warm-up and cosine decay, on fresh corruptions. A run of
+    # fewer cycles is a prefix of a longer one, so pre-training can be extended
+    # (:func:`extend_pretraining`; the ablation's "two pre-training cycles").
+    cycles: int = 1
 
 
-def default_pretraining(vocab_size: int = 20_000, max_len: int = 256) -> PretrainExperiment:
+def default_pretraining(vocab_size: int = 20_000, max_len: int = 512) -> PretrainExperiment:
+    """The shipped recipe. Pre-training reads up to 512 tokens of a review whatever context
+    fine-tuning keeps later (a shorter one uses a prefix of the learned positions)."""
     return PretrainExperiment(
         model=SentimentTransformerConfig(vocab_size=vocab_size, max_len=max_len),
         train=TrainConfig(
-            epochs=10,  # about 40 minutes of two CPU cores (python -m a2dl bench sentiment)
+            epochs=10,  # per cycle, about 40 minutes of two CPU cores (a2dl bench sentiment)
             lr=1e-3,
             weight_decay=0.01,
             warmup_fraction=0.05,
@@ -237,10 +243,13 @@ def pretrain(
     unlabelled: list[list[str]] = (),
     *,
     progress: bool = True,
-) -> tuple[SentimentTransformer, Vocabulary, list[dict[str, float]], float]:
+    resume: tuple[SentimentTransformer, list[dict[str, float]]] | None = None,
+) -> tuple[SentimentTransformer, Vocabulary, list[dict[str, float]]]:
     """Pre-train on the training split of ``frame`` (with ``tokens`` and ``split``) and the
     ``unlabelled`` token lists. The vocabulary comes from the labelled training split alone,
-    so that the classifier fine-tuned from these weights has the same one."""
+    so that the classifier fine-tuned from these weights has the same one. ``resume`` is a
+    model and history of this experiment after whole cycles: the cycles still missing are run
+    on it, exactly as an uninterrupted run would (every cycle is seeded by its number)."""
     train_tokens = frame.loc[frame["split"] == "train", "tokens"]
     vocab = Vocabulary.build(
         train_tokens, min_freq=experiment.min_freq, max_size=experiment.max_vocab
@@ -252,71 +261,143 @@ def pretrain(
     encoded = [vocab.encode(tokens, config.max_len) for tokens in corpus]
     lengths = np.array([len(ids) for ids in encoded])
     fixed = heldout_batches(heldout, experiment, vocab)
+    epochs = experiment.train.epochs
 
-    def batches(epoch: int):
-        # a fresh corruption of every review in every epoch (dynamic masking)
-        rng = np.random.default_rng(experiment.train.seed + epoch)
-        for index in bucketed_batches(
-            lengths, experiment.batch_size, experiment.train.seed + epoch
-        ):
-            yield denoising_batch([encoded[i] for i in index], rng, experiment.corruption, vocab)
+    def cycle_batches(cycle: int):
+        def batches(epoch: int):
+            # a fresh corruption of every review in every epoch of every cycle (dynamic masking)
+            seed = experiment.train.seed + (cycle - 1) * epochs + epoch
+            rng = np.random.default_rng(seed)
+            for index in bucketed_batches(lengths, experiment.batch_size, seed):
+                yield denoising_batch(
+                    [encoded[i] for i in index], rng, experiment.corruption, vocab
+                )
+
+        return batches
 
     torch.manual_seed(experiment.train.seed)
-    model = SentimentTransformer(config).to(device.current())
+    model, history = resume or (SentimentTransformer(config), [])
+    if model.config != config:
+        raise WeightsMismatchError(
+            f"the pre-training to extend has {model.config}, this data gives {config}: "
+            "delete weights/imdb_pretrained.pt to pre-train from the start."
+        )
+    model = model.to(device.current())
     on_device = [tuple(t.to(device.current()) for t in batch) for batch in fixed]
-    started = time.perf_counter()
-    history = fit(
-        model,
-        batches,
-        reconstruction_loss,
-        lambda net: heldout_metrics(net, on_device),
-        experiment.train,
-        steps_per_epoch=-(-len(encoded) // experiment.batch_size),
-        progress=progress,
-    )
-    return model, vocab, history, time.perf_counter() - started
+    done = max((record.get("cycle", 1) for record in history), default=0)
+    for cycle in range(done + 1, experiment.cycles + 1):
+        records = fit(
+            model,
+            cycle_batches(cycle),
+            reconstruction_loss,
+            lambda net: heldout_metrics(net, on_device),
+            dataclasses.replace(experiment.train, seed=experiment.train.seed + cycle - 1),
+            steps_per_epoch=-(-len(encoded) // experiment.batch_size),
+            progress=progress,
+        )
+        offset = (cycle - 1) * epochs
+        history = history + [
+            record | {"epoch": record["epoch"] + offset, "cycle": cycle} for record in records
+        ]
+    return model, vocab, history
 
 
-def weights_path():
-    return paths.weights_dir() / f"{PRETRAINED}.pt"
+def _stem(cycles: int) -> str:
+    return PRETRAINED if cycles == 1 else f"{PRETRAINED}_{cycles}cycles"
 
 
-def history_path():
-    return paths.weights_dir() / f"{PRETRAINED}.history.json"
+def weights_path(cycles: int = 1):
+    """The shipped pre-training (one cycle), or its extension to ``cycles``."""
+    return paths.weights_dir() / f"{_stem(cycles)}.pt"
 
 
-def pretrain_and_save(*, progress: bool = True) -> None:
-    """``train sentiment-pretrain``: the pre-trained encoder-decoder and its history."""
-    from a2dl.text.experiment import cleaned_splits, default_experiment
+def history_path(cycles: int = 1):
+    return paths.weights_dir() / f"{_stem(cycles)}.history.json"
 
-    experiment = default_pretraining(max_len=default_experiment().model.max_len)
+
+def stored_prefix(
+    experiment: PretrainExperiment,
+) -> tuple[SentimentTransformer, list[dict[str, float]]] | None:
+    """The shipped pre-training where it is ``experiment`` cut short by cycles (so that it is
+    extended instead of run again), else None."""
+    if not weights_path().exists() or not history_path().exists():
+        return None
+    try:
+        model, _, stored, _ = load_pretrained()
+    except WeightsMismatchError:
+        return None
+    # the stored config holds the vocabulary's size, which the recipe leaves open
+    recipe = dataclasses.replace(stored, model=experiment.model, cycles=experiment.cycles)
+    architecture = dataclasses.replace(stored.model, vocab_size=experiment.model.vocab_size)
+    if (recipe, architecture) != (
+        experiment,
+        experiment.model,
+    ) or stored.cycles >= experiment.cycles:
+        return None
+    history = [{"cycle": 1} | record for record in load_history(history_path())]
+    return model, history
+
+
+def _pretrain_and_save(experiment: PretrainExperiment, resume, *, progress: bool) -> None:
+    from a2dl.text.experiment import cleaned_splits
+
     unlabelled = unlabelled_tokens()
-    model, vocab, history, seconds = pretrain(
-        experiment, cleaned_splits(True), unlabelled, progress=progress
+    model, vocab, history = pretrain(
+        experiment, cleaned_splits(True), unlabelled, progress=progress, resume=resume
     )
     experiment = dataclasses.replace(experiment, model=model.config)
+    seconds = sum(record["train_seconds"] for record in history)
+    path = weights_path(experiment.cycles)
     save_weights(
-        weights_path(),
+        path,
         model,
         experiment,
         vocab=list(vocab.tokens),
         train_seconds=seconds,
-        train_cpu_seconds=sum(r["train_cpu_seconds"] for r in history),
+        train_cpu_seconds=sum(record["train_cpu_seconds"] for record in history),
         unlabelled_reviews=len(unlabelled),
     )
-    save_history(history_path(), history)
-    print(f"saved {weights_path()} ({seconds / 60:.1f} min)")
+    save_history(history_path(experiment.cycles), history)
+    print(f"saved {path} ({seconds / 60:.1f} min)")
 
 
-def load_pretrained() -> tuple[SentimentTransformer, Vocabulary, PretrainExperiment, dict]:
+def pretrain_and_save(*, progress: bool = True) -> None:
+    """``train sentiment-pretrain``: the pre-trained encoder-decoder and its history."""
+    _pretrain_and_save(default_pretraining(), None, progress=progress)
+
+
+def extend_pretraining(cycles: int, *, progress: bool = True) -> None:
+    """The pre-training of ``cycles`` cycles beside the shipped one, continued from the shipped
+    weights (its first cycle) rather than run again, unless it is stored already."""
+    if cycles == 1 or weights_path(cycles).exists():
+        return
+    experiment = dataclasses.replace(default_pretraining(), cycles=cycles)
+    resume = stored_prefix(experiment)
+    if resume is None:
+        raise FileNotFoundError(
+            f"{weights_path()} is missing or holds another recipe, so it cannot be extended to "
+            f"{cycles} cycles: run `python -m a2dl train sentiment-pretrain` first."
+        )
+    print(f"extending {weights_path()} to {cycles} cycles")
+    _pretrain_and_save(experiment, resume, progress=progress)
+
+
+def load_pretrained(
+    cycles: int = 1,
+) -> tuple[SentimentTransformer, Vocabulary, PretrainExperiment, dict]:
     model, experiment, metadata = load_weights(
-        weights_path(), lambda exp: SentimentTransformer(exp.model), PretrainExperiment
+        weights_path(cycles), lambda exp: SentimentTransformer(exp.model), PretrainExperiment
     )
     return model, Vocabulary(tuple(metadata["vocab"])), experiment, metadata
 
 
-def load_pretraining_history() -> pd.DataFrame:
-    return pd.DataFrame(load_history(history_path()))
+def load_pretraining_history(cycles: int = 1) -> pd.DataFrame:
+    """The per-epoch history, with the warm-restart cycle of each epoch (histories written
+    before cycles existed are one cycle)."""
+    history = pd.DataFrame(load_history(history_path(cycles)))
+    if "cycle" not in history:
+        history["cycle"] = 1
+    return history
 
 
 @torch.no_grad()
@@ -345,11 +426,12 @@ CLASSIFIER_ONLY = ("query", "classifier.weight", "classifier.bias")
 
 
 def fine_tuning_start(
-    config: SentimentTransformerConfig,
+    config: SentimentTransformerConfig, cycles: int = 1
 ) -> tuple[SentimentTransformer, Vocabulary, list[str]]:
-    """A classifier of ``config`` holding every pre-trained tensor, its vocabulary, and the
-    names of the tensors copied (all but :data:`CLASSIFIER_ONLY`)."""
-    pretrained, vocab, experiment, _ = load_pretrained()
+    """A classifier of ``config`` holding every tensor of the pre-training of ``cycles``
+    cycles, its vocabulary, and the names of the tensors copied (all but
+    :data:`CLASSIFIER_ONLY`)."""
+    pretrained, vocab, experiment, _ = load_pretrained(cycles)
     stored = dataclasses.asdict(experiment.model)
     wanted = dataclasses.asdict(dataclasses.replace(config, vocab_size=len(vocab)))
     differing = [
@@ -359,7 +441,8 @@ def fine_tuning_start(
     ]
     if differing:
         raise WeightsMismatchError(
-            f"{weights_path()} was pre-trained for another architecture ({'; '.join(differing)}). "
+            f"{weights_path(cycles)} was pre-trained for another architecture "
+            f"({'; '.join(differing)}). "
             "Pre-train again with `python -m a2dl train sentiment-pretrain`, or fine-tune with "
             "the pre-trained architecture."
         )
