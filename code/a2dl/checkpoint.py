@@ -37,6 +37,7 @@ def rebuild_command(path: Path) -> str:
         "nab_streaming": "nab-streaming",
         "imdb_transformer": "sentiment",
         "imdb_pretrained": "sentiment-pretrain",
+        "imdb_pretrained_2cycles": "sentiment-ablation",  # made for its "two pre-training cycles"
         "imdb_baseline": "sentiment-baseline",
         "imdb_ablation": "sentiment-ablation",
     }.get(stem, "anomaly" if stem.startswith("nab_") else None)
