@@ -354,7 +354,7 @@ def plot_cost_accuracy(table: pd.DataFrame) -> Figure:
 def plot_lr_range(tests: dict[str, dict], chosen: dict[str, float]) -> Figure:
     """Smoothed training loss against the learning rate of each range test (log axis), with
     the peak each recipe uses (``chosen``, by the same keys) marked by a dot on its curve."""
-    fig = Figure(figsize=(6.4, 2.8))
+    fig = Figure(figsize=(6.4, 3.0))
     ax = fig.subplots()
     for i, (title, test) in enumerate(tests.items()):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
@@ -367,7 +367,7 @@ def plot_lr_range(tests: dict[str, dict], chosen: dict[str, float]) -> Figure:
     ax.set_xlabel("learning rate")
     ax.set_ylabel("smoothed training loss")
     ax.set_ylim(top=max(test["smoothed_loss"][0] for test in tests.values()) + 0.4)
-    # upper left: the curves start low there, and the AdamW dot sits low in the middle
-    ax.legend(fontsize=LEGEND_SIZE, loc="upper left", framealpha=0.9)
-    fig.tight_layout()
+    # below the axes: inside, any corner covers the start or the blow-up of some curve
+    fig.legend(loc="lower center", ncol=len(tests), frameon=False, fontsize=LEGEND_SIZE)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
