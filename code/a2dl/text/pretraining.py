@@ -326,13 +326,15 @@ def stored_prefix(
         model, _, stored, _ = load_pretrained()
     except WeightsMismatchError:
         return None
+    same_recipe = (
+        dataclasses.replace(stored, model=experiment.model, cycles=experiment.cycles) == experiment
+    )
     # the stored config holds the vocabulary's size, which the recipe leaves open
-    recipe = dataclasses.replace(stored, model=experiment.model, cycles=experiment.cycles)
-    architecture = dataclasses.replace(stored.model, vocab_size=experiment.model.vocab_size)
-    if (recipe, architecture) != (
-        experiment,
-        experiment.model,
-    ) or stored.cycles >= experiment.cycles:
+    same_model = (
+        dataclasses.replace(stored.model, vocab_size=experiment.model.vocab_size)
+        == experiment.model
+    )
+    if not (same_recipe and same_model) or stored.cycles >= experiment.cycles:
         return None
     history = [{"cycle": 1} | record for record in load_history(history_path())]
     return model, history
