@@ -10,7 +10,7 @@ export A2_DATA_DIR ?= $(CURDIR)/data
 NAMES  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev report pdf chapter preview screenshots test lint format weights figures submission checkpoint clean
+.PHONY: help setup setup-dev report pdf chapter preview screenshots test test-fast lint format weights figures submission checkpoint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ screenshots: ## PNGs of the HTML book in headless Chromium (after make report): 
 test: $(VENV)/.dev  ## unit tests and every chapter executed in a fresh kernel
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m pytest
 
+test-fast: $(VENV)/.dev  ## the unit tests alone, without executing the chapters (minutes)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m pytest -m "not slow"
+
 lint: $(VENV)/.dev  ## ruff lint and format check
 	$(BIN)/ruff check code tests
 	$(BIN)/ruff format --check code tests
@@ -72,7 +75,7 @@ figures: $(VENV)/.dev  ## every report figure as a vector file: figures/<label>.
 
 weights: $(VENV)/.dev  ## retrain every shipped model (long: see README)
 	$(PY) -m a2dl train all
-	$(PY) -m a2dl bench vision
+	$(PY) -m a2dl bench vision --threads 2  # the report compares speeds on two threads
 
 submission: $(VENV)/.dev  ## course archive: make submission NAMES=ubit1_ubit2
 	$(PY) -m a2dl submission $(if $(NAMES),--names $(NAMES))

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Screenshots of the rendered HTML book in headless Chromium, to look at it as a reader would:
-# the preface, a page of Part II and one of Part III. Needs Chromium (Debian: apt-get install
-# chromium); writes build/screenshots/*.png. Run `make report` first.
+# the preface, a page of Part II and Part III's page, whose first screen is mostly equations.
+# Chromium resolves no host but 127.0.0.1, so each page shows what a reader without internet
+# sees (the equations are MathML, typeset by the browser). Needs Chromium (Debian: apt-get
+# install chromium); writes build/screenshots/*.png. Run `make report` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 browser="${CHROMIUM:-$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)}"
@@ -18,6 +20,7 @@ profile=$(mktemp -d)
 for page in index chapters/02-anomaly-detection chapters/03-self-attention; do
   "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
+    --host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE 127.0.0.1" \
     --user-data-dir="$profile" --hide-scrollbars --window-size=1280,1600 \
     --virtual-time-budget=8000 \
     --screenshot="$out/$(basename "$page").png" "http://127.0.0.1:$port/$page.html" 2>/dev/null

@@ -9,6 +9,7 @@ import torch
 
 from a2dl.anomaly.models import ARCHITECTURES, build_autoencoder, window_configs
 from a2dl.anomaly.threshold import (
+    REFERENCE_FLOOR,
     capped_f1_threshold,
     flag,
     relative_errors,
@@ -17,6 +18,8 @@ from a2dl.anomaly.threshold import (
 from a2dl.anomaly.windows import (
     CLIP,
     SplitFractions,
+    contains_instant,
+    instant_rows,
     point_labels,
     prepare_series,
     robust_scaling,
@@ -65,14 +68,30 @@ def test_scaling_uses_the_train_part_only_and_clips():
 
 def test_split_windows_respect_time():
     frame, window = _series()
-    prepared = prepare_series("cat/s.csv", frame, window, SplitFractions(0.6, 0.2))
+    instant = [frame["timestamp"][90]]
+    prepared = prepare_series("cat/s.csv", frame, window, SplitFractions(0.6, 0.2), instant)
     train = window_set([prepared], "train", 8, stride=1)
     validation = window_set([prepared], "validation", 8)
     test = window_set([prepared], "test", 8)
     assert train.end.min() == 7 and train.end.max() == 59
     assert validation.end.min() == 60 and validation.end.max() == 79
     assert test.end.min() == 80 and test.end.max() == 99
-    assert test.y.sum() == 5 and not train.y.any()
+    assert test.inside.sum() == 5 and not train.inside.any()  # ends inside the NAB window
+    assert test.y.sum() == 8 and not train.y.any()  # the 8 windows that hold row 90
+
+
+def test_a_window_is_anomalous_exactly_when_it_contains_an_instant():
+    timestamps = pd.Series(pd.date_range("2020-01-01", periods=30, freq="5min"))
+    # an instant between two rows belongs to the next row; one after the last row to none
+    moments = [timestamps[10], timestamps[20] - pd.Timedelta("1min"), pd.Timestamp("2021-01-01")]
+    marked = instant_rows(timestamps, moments)
+    assert np.flatnonzero(marked).tolist() == [10, 20]
+    ends = np.arange(4, 30)
+    labels = contains_instant(marked, ends, 5)
+    expected = [any(e - 4 <= i <= e for i in (10, 20)) for e in ends]
+    assert labels.tolist() == expected
+    assert labels[ends == 10].all() and labels[ends == 14].all() and not labels[ends == 15].any()
+    assert not labels[ends == 9].any()  # the window before the instant never sees it
 
 
 def test_threshold_rule_on_a_hand_made_case():
@@ -89,12 +108,15 @@ def test_threshold_rule_on_a_hand_made_case():
         capped_f1_threshold(scores[:10], labels[:10])
 
 
-def test_relative_errors_divide_by_the_series_training_median():
-    errors = np.array([1.0, 3.0, 10.0, 30.0, 1e-9, 1e-9])
-    reference = series_reference(errors, np.array([0, 0, 1, 1, 2, 2]), 4)
-    floor = 0.1 * np.median(errors)  # a tenth of the corpus median: 0.1
-    assert reference.tolist() == [2.0, 20.0, floor, floor]
-    assert relative_errors(np.array([4.0, 40.0]), np.array([0, 1]), reference).tolist() == [2, 2]
+def test_relative_errors_divide_by_a_high_quantile_of_the_series_training_errors():
+    errors = np.array([*np.arange(1.0, 101.0), *(10 * np.arange(1.0, 101.0)), 1e-9, 1e-9])
+    series = np.repeat([0, 1, 2], [100, 100, 2])
+    reference = series_reference(errors, series, 4, quantile=0.99)
+    first = np.quantile(np.arange(1.0, 101.0), 0.99)  # 99.01
+    floor = REFERENCE_FLOOR * np.median(errors)  # for near-perfectly predictable series
+    assert reference == pytest.approx([first, 10 * first, floor, floor])
+    scaled = relative_errors(np.array([first, 20 * first]), np.array([0, 1]), reference)
+    assert scaled == pytest.approx([1.0, 2.0])
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES))

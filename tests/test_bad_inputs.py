@@ -11,15 +11,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nltk
 import pytest
 import torch
 
 from a2dl import cli, paths
 from a2dl.checkpoint import load_weights, save_history, save_weights
-from a2dl.data import imdb, nab
+from a2dl.data import fetch, imdb, nab
+from a2dl.data.stopwords import english_stopwords
 from a2dl.data.verify import verify_data
 from a2dl.errors import DataFileError, WeightsFileError
+from a2dl.evaluation import EVALUATIONS, render
+from a2dl.vision import experiment as vision_experiment
 from a2dl.vision.convnets import ResNet, ResNetConfig
+from a2dl.vision.data import cifar_splits
 
 
 @pytest.fixture
@@ -121,6 +126,79 @@ def test_an_empty_data_folder_without_network_says_how_to_point_elsewhere(tmp_pa
     assert "Traceback" not in result.stderr
 
 
+def _one_line_status_2(result: subprocess.CompletedProcess) -> str:
+    """The CLI's refusal of a bad input: status 2 and one line on stderr, never a traceback."""
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    return result.stderr
+
+
+def test_a_data_folder_that_is_a_file_is_named_with_the_fix(tmp_path: Path):
+    blocker = tmp_path / "datasets"
+    blocker.write_text("a file where the data folder should be")
+    printed = _one_line_status_2(
+        _cli("evaluate", "vision-resnet", env={"A2_DATA_DIR": str(blocker)})
+    )
+    assert f"{blocker} is a file, not a folder" in printed and "Set A2_DATA_DIR" in printed
+
+
+def test_an_unwritable_data_folder_is_refused_before_downloading(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "datasets"
+    folder.mkdir(mode=0o555)
+    if os.access(folder, os.W_OK):  # root writes anywhere: make the check see the mode bits
+        access = os.access
+        monkeypatch.setattr(
+            os, "access", lambda path, mode, **kw: path != folder and access(path, mode, **kw)
+        )
+    monkeypatch.setenv("A2_DATA_DIR", str(folder))
+    # past the process's cache of splits, so that the data folder is looked at
+    monkeypatch.setattr(vision_experiment, "cifar_splits", cifar_splits.__wrapped__)
+    downloads = []
+    monkeypatch.setattr(fetch, "download", lambda *a, **kw: downloads.append(a))
+    assert cli.main(["evaluate", "vision-resnet"]) == 2
+    printed = capsys.readouterr().err
+    assert printed.count("\n") == 1 and f"{folder} is not writable" in printed
+    assert f"chmod u+w {folder}" in printed and downloads == []
+
+
+def _nltk_data_with(tmp_path: Path, damage) -> Path:
+    """A private copy of NLTK's stop words whose English list ``damage`` spoils."""
+    english_stopwords()  # NLTK's data path now holds the project's copy too
+    source = Path(nltk.data.find("corpora/stopwords"))
+    folder = tmp_path / "nltk_data"
+    shutil.copytree(source, folder / "corpora" / "stopwords")
+    damage(folder / "corpora" / "stopwords" / "english")
+    return folder
+
+
+def _hard_link(file: Path) -> None:
+    """What `cp -al` or a package manager that hard-links leaves: a second name for the file."""
+    os.link(file, file.with_name("english-link"))
+
+
+def _not_utf8(file: Path) -> None:
+    file.write_bytes(b"the\n\xff\xfe\n")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (_hard_link, "the file is hard-linked, which NLTK 3.10 and later refuse"),
+        (_not_utf8, "NLTK could not read its English stop-word list"),
+    ],
+    ids=["hard-linked", "not-utf8"],
+)
+def test_a_stop_word_list_that_nltk_cannot_read_is_named_with_the_fix(
+    tmp_path: Path, damage, message
+):
+    if damage is _hard_link and not hasattr(nltk, "pathsec"):
+        pytest.skip("NLTK before 3.10 reads hard-linked files")
+    folder = _nltk_data_with(tmp_path, damage)
+    printed = _one_line_status_2(_cli("evaluate", "sentiment", env={"NLTK_DATA": str(folder)}))
+    english = folder / "corpora" / "stopwords" / "english"
+    assert message in printed and str(english) in printed and "NLTK_DATA" in printed
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -211,6 +289,14 @@ def test_evaluate_twice_prints_identical_json():
     second = _cli("evaluate", "vision-resnet", "--json")
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
+    assert json.loads(first.stdout)["split"] == "test"
     metrics = json.loads(first.stdout)["metrics"]
     assert {"loss", "accuracy", "balanced_accuracy", "macro_f1"} <= set(metrics)
     assert 0.1 < metrics["accuracy"] <= 1
+
+
+@pytest.mark.parametrize("experiment", list(EVALUATIONS))
+def test_evaluate_json_names_the_split_its_metrics_are_from(experiment: str):
+    printed = json.loads(render(experiment, {"accuracy": 0.5}, as_json=True))
+    expected = "all files" if experiment == "nab" else "test"
+    assert printed == {"experiment": experiment, "split": expected, "metrics": {"accuracy": 0.5}}

@@ -16,11 +16,11 @@ CITATION = re.compile(r"(?<![\w@])@(?!(?:fig|tbl|eq|sec)-)([A-Za-z][\w:.-]*\w)")
 DEFINED = re.compile(r"\{#((?:fig|tbl|eq|sec)-[\w-]+)[\s}]")
 WRITTEN_EQUATION = re.compile(r"display_equation\(.*\"(eq-[\w-]+)\"\)")
 REQUIREMENT_IDS = (
-    [f"R0.{i}" for i in range(1, 8)]
+    [f"R0.{i}" for i in range(1, 9)]
     + [f"R1.{i}" for i in range(1, 5)]
-    + [f"R2.{i}" for i in range(1, 15)]
+    + [f"R2.{i}" for i in range(1, 17)]
     + [f"R3.{i}" for i in range(1, 7)]
-    + [f"R4.{i}" for i in range(1, 15)]
+    + [f"R4.{i}" for i in range(1, 16)]
     + ["RB.1", "RB.2", "RS.1"]
 )
 

@@ -52,3 +52,36 @@ def test_proportion_standard_error_on_a_known_case():
 
     assert proportion_standard_error(0.5, 100) == pytest.approx(0.05)
     assert proportion_standard_error(1.0, 10) == 0.0
+
+
+def test_weighted_metrics_equal_the_metrics_of_the_repeated_rows():
+    from a2dl.metrics import binary_summary, weighted_binary_summary
+
+    rng = np.random.default_rng(0)
+    y = rng.random(200) < 0.2
+    score = np.round(rng.random(200) + y * 0.3, 1)  # rounded: many ties, handled like sklearn
+    pred = score > 0.8
+    weights = rng.integers(0, 4, size=(3, 200)).astype(float)
+    batch = weighted_binary_summary(y, pred, score, weights)
+    for replicate, w in enumerate(weights):
+        rows = np.repeat(np.arange(200), w.astype(int))
+        expected = binary_summary(y[rows].astype(int), pred[rows].astype(int), score[rows])
+        for name, value in expected.items():
+            assert batch[name][replicate] == pytest.approx(value), name
+    silent = weighted_binary_summary(y, np.zeros(200, bool), score, np.ones((1, 200)))
+    assert np.isnan(silent["precision"][0])  # no alarm: precision undefined, not 0
+
+
+def test_paired_bootstrap_of_a_detector_against_itself_is_zero_and_a_better_one_positive():
+    from a2dl.metrics import paired_bootstrap
+
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(20), 50)
+    y = rng.random(1000) < 0.1
+    good = y + rng.normal(0, 0.3, 1000)
+    poor = rng.normal(0, 1, 1000)
+    same = paired_bootstrap(y, (good > 0.5, good), (good > 0.5, good), groups, replicates=200)
+    assert all(v == (0.0, 0.0, 0.0) for v in same.values())
+    margin = paired_bootstrap(y, (good > 0.5, good), (poor > 1.5, poor), groups, replicates=200)
+    estimate, low, high = margin["roc_auc"]
+    assert 0 < low <= estimate <= high

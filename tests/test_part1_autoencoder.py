@@ -43,7 +43,12 @@ def test_graph_shows_every_parameter_operation_and_the_loss():
     for layer in range(1, 5):  # every layer's weight and bias, as subscripts, into its operation
         script = f'<SUB><FONT POINT-SIZE="8">{layer}</FONT></SUB>'
         assert f"W{script}" in source and f"b{script}" in source
-        assert f"W{layer} -> op{layer}" in source and f"b{layer} -> op{layer}" in source
+        # matmul, bias add and activation are separate operations, as R1.2 and Fig. 3.2 have it
+        assert f"W{layer} -> matmul{layer}" in source and f"b{layer} -> add{layer}" in source
+        assert f"matmul{layer} -> add{layer}" in source
+    assert "add1 -> act1" in source and "act1 -> t1" in source  # ReLU after the bias
+    assert "add2 -> t2" in source  # the bottleneck is linear: no activation node
+    assert "add4 -> act4" in source and "t0 -> mse" in source  # sigmoid; the target is x
     assert "code z" in source and 'h<SUB><FONT POINT-SIZE="8">2' not in source  # z, as in (1.1)
 
 
@@ -79,3 +84,17 @@ def test_every_node_of_a_report_graph_lies_inside_its_canvas(name):
     ):
         assert (float(cy) + float(ry) + dy) * s <= height, "a node's bottom is cut off"
         assert (float(cx) + float(rx) + dx) * s <= width, "a node's right side is cut off"
+
+
+def test_forward_equations_write_every_layer_and_width_as_the_prose_does():
+    from a2dl.modelinfo import dense_stack_equations
+
+    lines = dense_stack_equations(
+        (1000, 512, 32, 512, 1000), ("ReLU", "", "ReLU", "sigmoid"), ("h_1", "z", "h_3", "y")
+    )
+    assert len(lines) == 4
+    assert lines[0].startswith(r"h_1 &= \mathrm{ReLU}(W_1 \mathbf{x} + \mathbf{b}_1)")
+    assert lines[1].startswith(r"z &= W_2 h_1 + \mathbf{b}_2,")  # the code is linear
+    assert lines[3].startswith(r"y &= \sigma(W_4 h_3")
+    assert r"\mathbb{R}^{\text{512} \times \text{1,000}}" in lines[0]  # 1,000, never 1000
+    assert r"\mathbb{R}^{\text{1,000} \times \text{512}}" in lines[3]

@@ -113,3 +113,61 @@ def test_spoken_list_joins_as_prose():
     assert spoken_list(["A"]) == "A"
     assert spoken_list(["A", "B"]) == "A and B"
     assert spoken_list(iter(["A", "B", "C"])) == "A, B and C"
+
+
+def test_one_number_style():
+    from a2dl.report import count, percent, points, small_number, tex_count
+
+    # rates and accuracies: per cent with one decimal; differences in points
+    assert (
+        percent(0.9061) == "90.6%" and percent(0.5) == "50.0%" and percent(0.91245, 2) == "91.25%"
+    )
+    assert points(0.9167 - 0.7526) == "16.4"
+    # counts: thousands separators, in maths as in prose
+    assert count(50_000) == "50,000" and count(1000.0) == "1,000" and count(32) == "32"
+    assert tex_count(1000) == r"\text{1,000}"
+    # one scientific notation: no trailing zeros in the mantissa, so one value reads one way
+    assert scientific(5e-4) == scientific(5e-4, 0) == "5 × 10⁻⁴"
+    assert scientific(1.19e-7) == "1.2 × 10⁻⁷" and scientific(1e-7) == "1 × 10⁻⁷"
+    # hyperparameters: plain from 0.01 up, scientific below
+    assert small_number(0.1) == "0.1" and small_number(0.05) == "0.05"
+    assert small_number(0.0988) == "0.099" and small_number(0.1035) == "0.1"
+    assert small_number(0.009) == "9 × 10⁻³" and small_number(0.000561) == "5.6 × 10⁻⁴"
+    assert small_number(5e-4) == scientific(5e-4) and small_number(0) == "0"
+    assert small_number(1234.0) == "1,234"
+
+
+def test_written_scientific_numbers_align_right_in_tables():
+    frame = pd.DataFrame({"lr": ["5 × 10⁻⁴", "0.1"], "name": ["a", "b"]})
+    header, rule, *_ = markdown_table(frame).data.splitlines()
+    assert rule.split("|")[1].strip().endswith(":")  # right-aligned like numbers
+    assert not rule.split("|")[2].strip().endswith(":")
+
+
+def test_command_tables_list_every_entry_of_the_cli(tmp_path):
+    from a2dl import cli
+    from a2dl.report import command_table, weights_summary
+
+    table = command_table(cli.EXPERIMENTS, "python -m a2dl train")
+    assert table["command"].tolist() == [f"`python -m a2dl train {n}`" for n in cli.EXPERIMENTS]
+    shown = markdown_table(table, markdown_columns=("command", "what it does")).data
+    assert "`python -m a2dl train sentiment-pretrain`" in shown  # code, not escaped backticks
+
+    for name in ("nab_dense.pt", "nab_dense.history.json", "nab_selection.json", "cifar10_vit.pt"):
+        (tmp_path / name).write_bytes(b"x" * 1000)
+    summary = weights_summary(tmp_path).set_index("part")
+    assert summary.loc[
+        "Part II", ["weights (.pt)", "histories", "other records (.json)"]
+    ].tolist() == [1, 1, 1]
+    assert summary.loc["Bonus", "MB"] == 0.001 and summary.loc["Part IV", "weights (.pt)"] == 0
+
+
+def test_names_in_nowrap_columns_break_only_where_they_may():
+    from a2dl.report import NO_BREAK_SPACE, NON_BREAKING_HYPHEN, _unbroken
+
+    assert _unbroken("VGG-11 (½ width, BN)") == (
+        f"VGG{NON_BREAKING_HYPHEN}11 (½{NO_BREAK_SPACE}width,{NO_BREAK_SPACE}BN)"
+    )
+    long = _unbroken("EfficientNet-B0 (½ width, no dropout or stochastic depth)")
+    assert long.startswith(f"EfficientNet{NON_BREAKING_HYPHEN}B0 (½ width, no dropout")
+    assert _unbroken("SGD, Nesterov 0.9") == f"SGD,{NO_BREAK_SPACE}Nesterov{NO_BREAK_SPACE}0.9"

@@ -19,11 +19,27 @@ CHAPTER = (
 )
 
 
+AUTHORS = """book:
+  author:
+    - name: "Ada Lovelace"
+      email: adalovel@buffalo.edu
+    - name: "Alan Turing"
+      email: aturing@buffalo.edu
+"""
+PLACEHOLDERS = """book:
+  author:
+    - name: "Student One"
+      email: ubit1@buffalo.edu
+    - name: "Student Two"
+      email: ubit2@buffalo.edu
+"""
+
+
 def _project(tmp_path: Path, chapter: str = CHAPTER) -> tuple[Path, list[PartFiles]]:
     root = tmp_path / "project"
     (root / "chapters").mkdir(parents=True)
     (root / "weights").mkdir()
-    (root / "_quarto.yml").write_text("book: {}\n")
+    (root / "_quarto.yml").write_text(AUTHORS)
     parts = []
     for number in (2, 4):
         (root / "chapters" / f"0{number}.qmd").write_text(chapter)
@@ -158,3 +174,35 @@ def test_missing_bonus_weights_are_refused_without_a_partial_archive(tmp_path):
     with pytest.raises(SubmissionError, match=r"bonus needs weights/cifar10_vit.pt.*train"):
         build_archive("submission", "abc", root=root, out_dir=tmp_path, parts=parts, bonus=bonus)
     assert _archives(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", ["submission", "checkpoint"])
+@pytest.mark.parametrize(
+    "authors",
+    [
+        PLACEHOLDERS,
+        PLACEHOLDERS.replace("Student One", "Ada Lovelace"),  # one placeholder left
+        AUTHORS.replace("aturing@", "ubit2@"),  # a placeholder e-mail under a real name
+        "book: {}\n",  # no authors at all
+    ],
+)
+def test_placeholder_authors_are_refused_with_where_to_set_them(tmp_path, kind, authors):
+    root, parts = _project(tmp_path)
+    (root / "_quarto.yml").write_text(authors)
+    with pytest.raises(SubmissionError) as refused:
+        build_archive(kind, "abc", root=root, out_dir=tmp_path, parts=parts[:1])
+    message = str(refused.value)
+    assert "\n" not in message and "placeholder authors" in message
+    assert "book: author: in _quarto.yml" in message
+    assert _archives(tmp_path) == []
+
+
+def test_the_command_refuses_placeholder_authors_in_one_line(tmp_path, monkeypatch, capsys):
+    from a2dl import cli, paths
+
+    root, _ = _project(tmp_path)
+    (root / "_quarto.yml").write_text(PLACEHOLDERS)
+    monkeypatch.setattr(paths, "repo_root", lambda: root)
+    assert cli.main(["checkpoint"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "set your names" in error and "_quarto.yml" in error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 
@@ -182,77 +183,6 @@ def test_attention_maps_are_distributions_that_ignore_padding():
     assert torch.all(maps["decoder"][..., 6:] == 0) and torch.all(maps["encoder"][..., 6:] == 0)
 
 
-@pytest.mark.parametrize("shipped_len", [256, 512])
-def test_each_ablation_variant_changes_one_thing_of_the_shipped_recipe(shipped_len):
-    from a2dl.text.experiment import ablation_variants, default_experiment, recipe_digest
-
-    shipped = default_experiment()
-    shipped = dataclasses.replace(
-        shipped, model=dataclasses.replace(shipped.model, max_len=shipped_len)
-    )
-    variants = ablation_variants(shipped)
-    for name, variant in variants.items():
-        changed = {
-            part
-            for part in ("model", "train", "pretrained", "pretraining_cycles", "teacher_weight")
-            if getattr(variant, part) != getattr(shipped, part)
-        }
-        assert len(changed) == 1, name
-        assert recipe_digest(variant) != recipe_digest(shipped), name
-    context = [v.model.max_len for v in variants.values() if v.model.max_len != shipped_len]
-    assert context == [256 if shipped_len == 512 else 512]
-    other = "256 tokens (head and tail)" if shipped_len == 512 else "512 tokens (longer context)"
-    assert other in variants
-    assert recipe_digest(shipped) == recipe_digest(dataclasses.replace(shipped))
-
-
-def test_ablation_table_finds_runs_by_recipe_and_skips_stale_or_missing(tmp_path, monkeypatch):
-    import json
-
-    from a2dl import paths
-    from a2dl.text import experiment as ex
-
-    monkeypatch.setattr(paths, "weights_dir", lambda: tmp_path)
-    monkeypatch.setattr(ex, "pretrained_digest", lambda: "current")
-    shipped = ex.default_experiment()
-    variants = ex.ablation_variants(shipped)
-    names = list(variants)
-    runs = [
-        # the first two variants trained from the current pre-trained weights, in reverse order
-        {"variant": "old name", "recipe_sha256": ex.recipe_digest(variants[names[1]]),
-         "pretrained_sha256": "current", "val_accuracy": 0.2},
-        {"variant": names[0], "recipe_sha256": ex.recipe_digest(variants[names[0]]),
-         "pretrained_sha256": "current", "val_accuracy": 0.1},
-        # from random weights: valid whatever the pre-trained weights are now
-        {"variant": names[2], "recipe_sha256": ex.recipe_digest(variants[names[2]]),
-         "pretrained_sha256": None, "val_accuracy": 0.3},
-        # the fourth, but from other pre-trained weights: stale
-        {"variant": names[3], "recipe_sha256": ex.recipe_digest(variants[names[3]]),
-         "pretrained_sha256": "older", "val_accuracy": 0.4},
-    ]  # fmt: skip
-    assert not variants[names[2]].pretrained and variants[names[3]].pretrained
-    (tmp_path / ex.ABLATION).write_text(json.dumps(runs))
-    table = ex.load_ablation(shipped)
-    assert list(table["variant"]) == names[:3]
-    assert list(table["val_accuracy"]) == [0.1, 0.2, 0.3]
-    (tmp_path / ex.ABLATION).unlink()
-    assert ex.load_ablation(shipped).empty
-
-
-def test_recipe_fingerprint_ignores_newer_fields_only_while_they_are_off():
-    import hashlib
-    import json
-
-    from a2dl.text.experiment import ADDED_FIELDS, default_experiment, recipe_digest
-
-    older = dataclasses.replace(default_experiment(), **ADDED_FIELDS)  # every newer field off
-    fields = {k: v for k, v in dataclasses.asdict(older).items() if k not in ADDED_FIELDS}
-    stored = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
-    assert recipe_digest(older) == stored  # runs stored before the fields existed still match
-    for name in ADDED_FIELDS:
-        assert recipe_digest(dataclasses.replace(older, **{name: 0.3})) != stored, name
-
-
 def test_teacher_probabilities_come_from_models_that_never_saw_the_review(monkeypatch):
     import numpy as np
     import pandas as pd
@@ -327,3 +257,40 @@ def test_distilled_targets_mix_each_label_with_its_teacher_probability(monkeypat
         rows = {tuple(np.round(row, 6)) for row in expected.numpy()}
         assert {tuple(np.round(row, 6)) for row in targets.double().numpy()} == rows
         torch.testing.assert_close(targets.sum(dim=1), torch.ones(30))
+
+
+def test_the_teacher_cache_key_follows_the_content_of_the_reviews():
+    import pandas as pd
+
+    from a2dl.text.experiment import reviews_digest
+
+    reviews = pd.DataFrame({"tokens": [["good", "film"], ["bad"]], "label": [1, 0]})
+    same_size = reviews.assign(tokens=[["good", "film"], ["awful"]])
+    relabelled = reviews.assign(label=[1, 1])
+    keys = {reviews_digest(r) for r in (reviews, same_size, relabelled)}
+    assert len(keys) == 3  # same number of reviews, other content: no stale hit
+    assert reviews_digest(reviews.copy()) == reviews_digest(reviews)
+
+
+def test_each_split_is_scored_on_its_own_reviews_and_predictions():
+    import pandas as pd
+
+    from a2dl.text.experiment import evaluate_splits
+
+    torch.manual_seed(0)
+    vocab = Vocabulary.build([[f"w{i}" for i in range(40)]], min_freq=1)
+    model = SentimentTransformer(_tiny_config(vocab_size=len(vocab))).eval()
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "tokens": [[f"w{i}" for i in rng.integers(0, 40, size=6)] for _ in range(60)],
+            "label": rng.integers(0, 2, size=60),
+            "split": ["train"] * 20 + ["validation"] * 15 + ["test"] * 25,
+        }
+    )
+    results = evaluate_splits(model, vocab, frame)
+    assert len(results["validation"].y_true) == 15 and len(results["test"].y_true) == 25
+    for split in ("validation", "test"):
+        labels = frame.loc[frame["split"] == split, "label"].to_numpy()
+        assert (results[split].y_true == labels).all()
+    assert results["validation"].proba is not results["test"].proba

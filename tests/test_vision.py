@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
-from a2dl import paths
+from a2dl import cli, paths
 from a2dl.attention import MultiHeadAttention
 from a2dl.checkpoint import WeightsMismatchError, config_to_dict, save_weights
 from a2dl.modelinfo import count_parameters
@@ -23,8 +24,18 @@ from a2dl.vision.convnets import (
     ResNetConfig,
     VGGConfig,
 )
-from a2dl.vision.cost import inference_throughput, multiply_accumulates
-from a2dl.vision.data import CifarSplits, random_crop_flip, stratified_holdout
+from a2dl.vision.cost import (
+    augmentation_throughput,
+    inference_throughput,
+    multiply_accumulates,
+    training_throughput,
+)
+from a2dl.vision.data import (
+    CifarSplits,
+    random_crop_flip,
+    stratified_holdout,
+    training_batches,
+)
 from a2dl.vision.vit import VisionTransformer, ViTConfig, patchify, unpatchify
 
 # ---------------------------------------------------------------- patches
@@ -99,6 +110,35 @@ def test_efficientnet_b0_at_full_width_has_torchvisions_parameter_count():
     # torchvision.models.efficientnet_b0(num_classes=1000) has 5,288,548 parameters
     full = EfficientNet(EfficientNetConfig(width_multiplier=1.0, classes=1000))
     assert count_parameters(full) == 5_288_548
+
+
+def test_each_reduced_network_is_named_with_its_reductions():
+    # the report names a network by its registry title: the title must say what was changed
+    effnet = EfficientNetConfig()
+    assert effnet.width_multiplier == 0.5 and effnet.dropout == 0 and effnet.stochastic_depth == 0
+    assert registry.entry("efficientnet").title == (
+        "EfficientNet-B0 (½ width, no dropout or stochastic depth)"
+    )
+    assert VGGConfig().width_multiplier == 0.5
+    assert registry.entry("vgg").title == "VGG-11 (½ width, BN)"
+    from a2dl.evaluation import EVALUATIONS
+
+    for name, entry in registry.MODELS.items():  # the CLI's listings name them the same way
+        assert entry.title in cli.EXPERIMENTS[f"vision-{name}"][1]
+        assert entry.title in EVALUATIONS[f"vision-{name}"][1]
+
+
+def test_the_network_chosen_on_validation_ignores_the_test_split():
+    table = pd.DataFrame(
+        {
+            "val_accuracy": [0.758, 0.9124, 0.912, 0.7944],
+            "test_accuracy": [0.75, 0.906, 0.917, 0.8],
+        },
+        index=["vit", "vgg", "resnet", "efficientnet"],
+    )
+    assert compare.chosen_on_validation(table) == "vgg"
+    tie = table.assign(val_accuracy=[0.5, 0.9, 0.9, 0.5])
+    assert compare.chosen_on_validation(tie) == "vgg"  # a tie goes to the first listed
 
 
 def test_vit_attention_is_the_package_module():
@@ -213,6 +253,49 @@ def test_crop_with_padding_shifts_content_and_fills_zeros():
     assert set(out.unique().tolist()) <= {0, 7} and (out == 0).any() and (out == 7).any()
 
 
+def per_image_crop_flip(
+    images: torch.Tensor, generator: torch.Generator, padding: int = 4
+) -> torch.Tensor:
+    """The augmentation's definition, one image at a time (the former implementation)."""
+    height, width = images.shape[-2:]
+    padded = torch.nn.functional.pad(images, (padding,) * 4)
+    offsets = torch.randint(0, 2 * padding + 1, (len(images), 2), generator=generator)
+    flips = torch.rand(len(images), generator=generator) < 0.5
+    out = torch.empty_like(images)
+    for i, ((dy, dx), flip) in enumerate(zip(offsets.tolist(), flips.tolist(), strict=True)):
+        crop = padded[i, :, dy : dy + height, dx : dx + width]
+        out[i] = crop.flip(-1) if flip else crop
+    return out
+
+
+@pytest.mark.parametrize("padding", [0, 1, 4])
+def test_batched_crop_and_flip_draw_exactly_what_the_per_image_definition_draws(padding):
+    """Same seed, same crops and flips, so the distribution of augmentations is unchanged."""
+    images = torch.randint(0, 256, (200, 3, 12, 10), dtype=torch.uint8)
+    batched = random_crop_flip(images, torch.Generator().manual_seed(5), padding=padding)
+    expected = per_image_crop_flip(images, torch.Generator().manual_seed(5), padding=padding)
+    assert batched.shape == images.shape and batched.dtype == torch.uint8
+    assert torch.equal(batched, expected)
+
+
+def test_crop_and_flip_vary_between_seeds_and_repeat_under_one():
+    images = torch.randint(0, 256, (64, 3, 32, 32), dtype=torch.uint8)
+    first, again, other = (
+        random_crop_flip(images, torch.Generator().manual_seed(seed)) for seed in (1, 1, 2)
+    )
+    assert torch.equal(first, again) and not torch.equal(first, other)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_batches_built_on_the_gpu_equal_those_built_on_the_cpu(tiny_splits):
+    on_cpu = list(training_batches(tiny_splits, 16, seed=3))
+    on_gpu = list(training_batches(tiny_splits, 16, seed=3, device="cuda"))
+    assert all(images.is_cuda and labels.is_cuda for images, labels in on_gpu)
+    for (cpu_x, cpu_y), (gpu_x, gpu_y) in zip(on_cpu, on_gpu, strict=True):
+        assert torch.equal(cpu_y, gpu_y.cpu())
+        torch.testing.assert_close(cpu_x, gpu_x.cpu())
+
+
 # ---------------------------------------------------------------- costs
 
 
@@ -235,6 +318,53 @@ def test_resnet20_costs_about_41_million_macs():
 
 def test_inference_throughput_is_positive():
     assert inference_throughput(nn.Flatten(), batch_size=4, batches=2) > 0
+
+
+def test_training_and_augmentation_throughputs_are_positive():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10))
+    assert training_throughput(model, batch_size=8, steps=2) > 0
+    assert augmentation_throughput(batch_size=8, batches=2) > 0
+
+
+# ---------------------------------------------------------------- threads
+
+
+@pytest.fixture
+def restore_threads():
+    """Tests that set PyTorch's threads leave the count as they found it."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_a_recipe_without_a_thread_count_takes_the_process_count(restore_threads):
+    torch.set_num_threads(1)
+    assert experiment.on_this_machine(experiment.recipe_for("resnet")).threads == 1
+    named = dataclasses.replace(experiment.recipe_for("resnet"), threads=2)
+    assert experiment.on_this_machine(named).threads == 2 and torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "vision-resnet"],
+        ["lr-range", "vision-resnet"],
+        ["evaluate", "vision-vit"],
+        ["bench", "vision"],
+    ],
+)
+def test_threads_default_to_pytorchs_own_count(argv):
+    assert cli.build_parser().parse_args(argv).threads is None  # every core PyTorch sees
+    assert cli.build_parser().parse_args([*argv, "--threads", "3"]).threads == 3
+
+
+def test_bench_runs_on_the_threads_it_is_given(monkeypatch, restore_threads):
+    seen = []
+    monkeypatch.setattr(
+        cli, "_resolve", lambda target: lambda: seen.append(torch.get_num_threads())
+    )
+    assert cli.main(["bench", "vision", "--threads", "1"]) == 0
+    assert seen == [1]
 
 
 # ---------------------------------------------------------------- training and weights

@@ -11,6 +11,7 @@ safe to delete); ``A2_CACHE=0`` turns the cache off.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from a2dl import paths
+from a2dl.files import atomic_write
 
 CACHE_VARIABLE = "A2_CACHE"
 T = TypeVar("T")
@@ -71,12 +73,12 @@ def cached(name: str, compute: Callable[[], T], **inputs: object) -> T:
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
             path.unlink(missing_ok=True)  # cut short by an interrupted render: recompute
     value = compute()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        with partial.open("wb") as stored:
-            pickle.dump(value, stored, protocol=pickle.HIGHEST_PROTOCOL)
-        partial.replace(path)  # atomic: a reader never sees half a file
-    except OSError:
-        pass  # a read-only checkout renders as before, only without the cache
+    # atomic: a reader never sees half a file; a read-only checkout renders without the cache
+    with contextlib.suppress(OSError):
+        atomic_write(
+            path,
+            lambda temporary: temporary.write_bytes(
+                pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            ),
+        )
     return value

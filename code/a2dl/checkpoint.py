@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 import typing
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +18,7 @@ import torch
 from torch import nn
 
 from a2dl.errors import WeightsFileError, WeightsMismatchError
+from a2dl.files import atomic_write, write_json
 
 FORMAT_VERSION = 2  # 2: with the SHA-256 of the tensors, so an altered byte is refused
 ConfigT = TypeVar("ConfigT")
@@ -61,19 +60,6 @@ def tensor_digest(state: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write(path: Path, write: typing.Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.chmod(temporary, 0o644)  # mkstemp creates 0600; weights are meant to be shared
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def config_to_dict(config: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(config)))
 
@@ -108,7 +94,7 @@ def save_weights(path: Path, model: nn.Module, config: Any, **metadata: Any) -> 
         "sha256": tensor_digest(state),
         "metadata": json.loads(json.dumps(metadata)),
     }
-    _atomic_write(path, lambda temporary: torch.save(payload, temporary))
+    atomic_write(path, lambda temporary: torch.save(payload, temporary))
     return path
 
 
@@ -180,7 +166,7 @@ def load_weights(
 
 
 def save_history(path: Path, history: list[dict[str, float]]) -> Path:
-    _atomic_write(path, lambda temporary: temporary.write_text(json.dumps(history, indent=1)))
+    write_json(path, history)
     return path
 
 

@@ -1,16 +1,22 @@
-"""Which device training runs on: the best one present unless the user names one.
+"""Which device training runs on, and on how many CPU threads: the best device present and
+every core PyTorch sees, unless the user names others.
 
 ``python -m a2dl train … --device auto|cpu|cuda|mps`` sets it once per process; the training
 loop follows the model's device, and every experiment places its model with :func:`current`.
 Weights are always saved as CPU tensors (:mod:`a2dl.checkpoint`), so a file trained on a GPU
-loads on a CPU-only machine.
+loads on a CPU-only machine. ``--threads N`` sets PyTorch's threads the same way.
 """
 
 from __future__ import annotations
 
-import torch
+import typing
 
-from a2dl.cli import CHOICES  # one list, importable without torch
+if typing.TYPE_CHECKING:
+    import torch
+
+# The devices of --device. The module imports torch only when a function runs, so that the
+# CLI can read this list (and print --help) without loading torch.
+CHOICES = ("auto", "cpu", "cuda", "mps")
 
 _selected: torch.device | None = None
 
@@ -18,6 +24,8 @@ _selected: torch.device | None = None
 def resolve(name: str = "auto") -> torch.device:
     """``auto``: CUDA if present, else Apple's MPS, else the CPU; a named device that is not
     present is refused with what is."""
+    import torch
+
     if name not in CHOICES:
         raise ValueError(f"unknown device {name!r}: use one of {', '.join(CHOICES)}")
     cuda = torch.cuda.is_available()
@@ -38,4 +46,17 @@ def select(name: str = "auto") -> torch.device:
 
 def current() -> torch.device:
     """The device chosen by :func:`select`, or the CPU (tests and chapters run on the CPU)."""
+    import torch
+
     return _selected or torch.device("cpu")
+
+
+def use_threads(count: int | None = None) -> int:
+    """``--threads``: ``count`` CPU threads for PyTorch, or, by default, PyTorch's own count,
+    which is every core it sees (or ``OMP_NUM_THREADS``); returns the count in use. Nothing
+    pins a smaller number, so a many-core machine trains, evaluates and benchmarks on all."""
+    import torch
+
+    if count is not None:
+        torch.set_num_threads(count)
+    return torch.get_num_threads()

@@ -118,127 +118,158 @@ def autoencoder_graph(
     widths: tuple[int, ...] = (1000, 512, 32, 512, 1000),
     activations: tuple[str, ...] = ("ReLU", "", "ReLU", "sigmoid"),
 ) -> Graph:
-    """The forward pass and loss of a dense autoencoder, one operation node per layer.
+    """The forward pass and loss of a dense autoencoder, one node per operation, drawn as a U.
 
-    Layer l computes act(W_l h + b_l); ``activations[l - 1]`` names its activation (an empty
-    string is a linear layer: the bottleneck). Tensors are named as in the chapter's
-    equations: x, h_1, z (the code), h_3, x̂. The target of an autoencoder is its own input.
+    Layer l computes act(W_l h + b_l) as three operations: a matrix product with its weight
+    W_l, the addition of its bias b_l and its activation (``activations[l - 1]``; an empty
+    string is a linear layer: the bottleneck). The encoder runs down the left side to the code
+    z at the bottom, the decoder back up the right side, each parameter beside the operation
+    it feeds, outside the U; between the two sides the MSE compares the reconstruction with
+    the target, which for an autoencoder is the input x itself. Tensors are named as in the
+    chapter's equations: x, h_1, z (the code), h_3, and the reconstruction x̂ (in words: the
+    PDF's SVG fonts lack the combining accent). Nodes are placed on a grid (neato with pinned
+    positions): dot's ranking would not keep each parameter on its side.
     """
     if len(activations) != len(widths) - 1:
         raise ValueError("one activation (or '') per layer: len(activations) == len(widths) - 1")
     layers = len(widths) - 1
     bottleneck = min(range(1, layers), key=lambda layer: widths[layer])
-    graph = _digraph("autoencoder", rankdir="TB", size="6.3,8")
-    graph.attr(ranksep="0.22", nodesep="0.35")
-    graph.node("x", _html(f"input x\n{widths[0]:,}"), **TENSOR)
-    previous, previous_name = "x", "x"
+    graph = graphviz.Digraph("autoencoder", format="svg", engine="neato")
+    graph.attr(size="6.3,8", fontname=FONT, splines="true", outputorder="edgesfirst")
+    graph.attr("node", fontname=FONT, fontsize="11", height="0.3")
+    graph.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.6")
+    # each side of the U as a list of (node, parameter or None), in the order data flows
+    sides: dict[str, list[tuple[str, str | None]]] = {"down": [], "up": []}
+    graph.node("t0", _html(f"input x\n{widths[0]:,}"), **TENSOR)
+    sides["down"].append(("t0", None))
+    edges: list[tuple[str, str, str]] = []
+    previous = "t0"
     for layer, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:], strict=True), start=1):
+        side = sides["down" if layer <= bottleneck else "up"]
         activation = activations[layer - 1]
-        affine = f"W_{{{layer}}} {previous_name} + b_{{{layer}}}"
-        operation = f"{activation}({affine})" if activation else affine
-        with graph.subgraph() as row:
-            row.attr(rank="same")
-            row.node(f"W{layer}", _html(f"W_{{{layer}}}\n{n_out:,} × {n_in:,}"), **PARAMETER)
-            row.node(f"op{layer}", _html(operation), **OPERATION)
-            row.node(f"b{layer}", _html(f"b_{{{layer}}}\n{n_out:,}"), **PARAMETER)
-        graph.edge(previous, f"op{layer}", label=f" {n_in:,}")
-        graph.edge(f"W{layer}", f"op{layer}")
-        graph.edge(f"b{layer}", f"op{layer}")
+        graph.node(f"matmul{layer}", "matmul", **OPERATION)
+        graph.node(f"W{layer}", _html(f"W_{{{layer}}}\n{n_out:,} × {n_in:,}"), **PARAMETER)
+        graph.node(f"add{layer}", "add", **OPERATION)
+        graph.node(f"b{layer}", _html(f"b_{{{layer}}}\n{n_out:,}"), **PARAMETER)
+        side += [(f"matmul{layer}", f"W{layer}"), (f"add{layer}", f"b{layer}")]
+        edges += [(previous, f"matmul{layer}", ""), (f"matmul{layer}", f"add{layer}", "")]
+        last = f"add{layer}"
+        if activation:
+            graph.node(f"act{layer}", activation, **OPERATION)
+            side.append((f"act{layer}", None))
+            edges.append((last, f"act{layer}", ""))
+            last = f"act{layer}"
         if layer == layers:
-            name, label = "reconstruction", f"reconstruction\n{n_out:,}"
+            label = f"reconstruction\n{n_out:,}"
         elif layer == bottleneck:
-            name, label = "z", f"code z\n{n_out:,}"
+            label = f"code z\n{n_out:,}"
         else:
-            name, label = f"h_{{{layer}}}", f"h_{{{layer}}}\n{n_out:,}"
+            label = f"h_{{{layer}}}\n{n_out:,}"
         graph.node(f"t{layer}", _html(label), **TENSOR)
-        graph.edge(f"op{layer}", f"t{layer}")
-        previous, previous_name = f"t{layer}", name
-    with graph.subgraph() as row:
-        row.attr(rank="same")
-        row.node("target", _html(f"target x\n{widths[0]:,}"), **TENSOR)
-        row.node(
-            "mse",
-            # x̂ would need a combining accent that the PDF's SVG fonts lack: say it in words
-            _html(
-                "MSE of reconstruction and target\n"
-                f"mean over the {widths[0]:,} sensors\nof (reconstruction − x)²"
-            ),
-            **OPERATION,
-        )
-    graph.node("loss", "loss L", **LOSS)
-    graph.edge(previous, "mse")
-    graph.edge("target", "mse")
-    graph.edge("mse", "loss")
+        if layer != bottleneck:
+            side.append((f"t{layer}", None))
+        edges.append((last, f"t{layer}", ""))
+        previous = f"t{layer}"
+    # rows counted up from the code z at the bottom: both sides end next to it
+    step, middle, column, parameter_offset = 0.6, 3.1, 1.45, 1.1
+    bottom = max(len(sides["down"]), len(sides["up"]))
+    for name, sign in (("down", -1), ("up", 1)):
+        for k, (node, parameter) in enumerate(
+            reversed(sides[name]) if name == "down" else sides[name], start=1
+        ):
+            y = k * step
+            x = middle + sign * column
+            graph.node(node, pos=f"{x:.2f},{y:.2f}!")
+            if parameter:
+                graph.node(parameter, pos=f"{x + sign * parameter_offset:.2f},{y:.2f}!")
+                edges.append((parameter, node, ""))
+    graph.node(f"t{bottleneck}", pos=f"{middle:.2f},0!")
+    top = bottom * step
+    graph.node(
+        "mse",
+        _html(f"MSE: mean over the\n{widths[0]:,} sensors of\n(reconstruction − target)²"),
+        pos=f"{middle:.2f},{top - 1.1:.2f}!",
+        **OPERATION,
+    )
+    graph.node("loss", "loss L", pos=f"{middle:.2f},{top - 2.3:.2f}!", **LOSS)
+    edges += [(f"t{layers}", "mse", ""), ("t0", "mse", " target x"), ("mse", "loss", "")]
+    for tail, head, label in edges:
+        graph.edge(tail, head, label=label)
     return Graph(graph)
 
 
 def self_attention_graph(
     n: str = "N", d_model: str = "d", d_k: str = "d_{k}", d_v: str = "d_{v}"
 ) -> Graph:
-    """Single-head self-attention from the input X to the representation Z (rows x_i, z_i).
+    """Single-head self-attention from the input X to the representation Z (rows x_i, z_i),
+    one node per operation and named as the chapter's equations name the tensors.
 
-    Three parallel linear maps give Q, K, V; the scores QKᵀ are scaled by 1/√d_k, optionally
-    masked, normalised row-wise by softmax, and used to weight V; W_o and b_o map the result
-    to z. Shapes are symbolic so that the figure matches the chapter's equations.
+    Three parallel linear maps, each a matrix product with its weight and the addition of its
+    bias, give Q, K, V (@eq-qkv); the product QKᵀ scaled by 1/√d_k is the score matrix S
+    (@eq-scores), optionally masked, normalised row-wise by softmax into A (@eq-softmax) and
+    used to weight V into H (@eq-weighted-sum); W_o and b_o map H to Z (@eq-output). Shapes
+    are symbolic. Nodes sit on a grid (neato with pinned positions), each parameter beside
+    the operation it feeds, so that the figure stays within the page at full size.
     """
-    graph = _digraph("self_attention", rankdir="TB", size="6.5,7.4")
-    # x on its own top rank: its three edges then fall between the parameter boxes, not across
-    with graph.subgraph() as top:
-        top.attr(rank="source")
-        top.node("x", _html(f"input X\n{n} × {d_model}"), **TENSOR)
-    projections = (("q", "Q", d_k, "queries"), ("k", "K", d_k, "keys"), ("v", "V", d_v, "values"))
-    with graph.subgraph() as weights_row:
-        weights_row.attr(rank="same")
-        for key, _, width, _ in projections:
-            weights_row.node(f"W{key}", _html(f"W_{{{key}}}\n{d_model} × {width}"), **PARAMETER)
-            weights_row.node(f"b{key}", _html(f"b_{{{key}}}\n{width}"), **PARAMETER)
-    with graph.subgraph() as projected_row:
-        projected_row.attr(rank="same")
-        for key, name, width, role in projections:
-            graph.node(f"mm{key}", "matmul + add", **OPERATION)
-            graph.edge("x", f"mm{key}")
-            graph.edge(f"W{key}", f"mm{key}")
-            graph.edge(f"b{key}", f"mm{key}")
-            projected_row.node(key.upper(), _html(f"{name} ({role})\n{n} × {width}"), **TENSOR)
-            graph.edge(f"mm{key}", key.upper())
-    graph.node("kt", "transpose", **OPERATION)
-    graph.node(
-        "scores",
-        f'<{SCRIPT_GAP.removeprefix("<BR/>")}matmul Q K<SUP><FONT POINT-SIZE="8">T</FONT></SUP>'
-        f"<BR/>scores S: {n} × {n}>",
-        **OPERATION,
+    graph = graphviz.Digraph("self_attention", format="svg", engine="neato")
+    graph.attr(size="6.3,8", fontname=FONT, splines="true", outputorder="edgesfirst")
+    graph.attr("node", fontname=FONT, fontsize="11", height="0.3")
+    graph.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.6")
+    step = 0.46  # inches between rows
+
+    def place(name: str, label: str, column: float, row: float, style: dict[str, str]) -> None:
+        row += 0.3 if row > 3.5 else 0  # room below the two-line Q, K, V
+        graph.node(name, label, pos=f"{column:.2f},{-row * step:.2f}!", **style)
+
+    place("x", _html(f"input X: {n} × {d_model}"), 3.1, 0, TENSOR)
+    # keys, queries and values side by side: weight and bias to the left of the operation
+    branches = (("k", "K", d_k, "keys", 1.4), ("q", "Q", d_k, "queries", 3.4),
+                ("v", "V", d_v, "values", 5.4))  # fmt: skip
+    for key, name, width, role, column in branches:
+        place(f"W{key}", _html(f"W_{{{key}}}: {d_model} × {width}"), column - 1.0, 1, PARAMETER)
+        place(f"mm{key}", "matmul", column, 1, OPERATION)
+        place(f"b{key}", _html(f"b_{{{key}}}: {width}"), column - 1.0, 2, PARAMETER)
+        place(f"add{key}", "add", column, 2, OPERATION)
+        place(name, _html(f"{name} ({role})\n{n} × {width}"), column, 3.15, TENSOR)
+        graph.edge("x", f"mm{key}")
+        graph.edge(f"W{key}", f"mm{key}")
+        graph.edge(f"mm{key}", f"add{key}")
+        graph.edge(f"b{key}", f"add{key}")
+        graph.edge(f"add{key}", name)
+    scores = 2.5
+    place("kt", "transpose", 1.4, 4, OPERATION)
+    place(
+        "product",
+        f'<matmul Q K<SUP><FONT POINT-SIZE="8">T</FONT></SUP>{SCRIPT_GAP.removesuffix("<BR/>")}>',
+        scores,
+        5,
+        OPERATION,
     )
-    graph.node("scale", _html(f"× 1/√{d_k}"), **OPERATION)
-    graph.node(
+    place("scale", _html(f"× 1/√{d_k}"), scores, 6, OPERATION)
+    place("S", _html(f"scores S: {n} × {n}"), scores, 7, TENSOR)
+    place(
         "mask",
-        "+ mask M (optional)\n−∞ where not allowed",
-        **{**OPERATION, "style": "rounded,dashed,filled"},
+        "+ mask M (optional): −∞ where not allowed",
+        scores,
+        8,
+        {**OPERATION, "style": "rounded,dashed,filled"},
     )
-    graph.node("softmax", "softmax (each row)", **OPERATION)
-    graph.node("A", _html(f"attention weights A\n{n} × {n}, rows sum to 1"), **TENSOR)
-    graph.node("weighted", "matmul A V\n(weighted sum of values)", **OPERATION)
-    # W_o and b_o sit beside H, one rank above the map they feed, as the input projections do
-    with graph.subgraph() as output_row:
-        output_row.attr(rank="same")
-        output_row.node("H", _html(f"H\n{n} × {d_v}"), **TENSOR)
-        output_row.node("Wo", _html(f"W_{{o}}\n{d_v} × {d_model}"), **PARAMETER)
-        output_row.node("bo", _html(f"b_{{o}}\n{d_model}"), **PARAMETER)
-    graph.node("out", "matmul + add\n(output map)", **OPERATION)
-    graph.node("z", _html(f"representation Z\n{n} × {d_model}"), **TENSOR)
-    graph.edge("K", "kt")
-    graph.edge("Q", "scores")
-    graph.edge("kt", "scores")
-    graph.edge("scores", "scale")
-    graph.edge("scale", "mask")
-    graph.edge("mask", "softmax")
-    graph.edge("softmax", "A")
-    graph.edge("A", "weighted")
-    graph.edge("V", "weighted")
-    graph.edge("weighted", "H")
-    graph.edge("H", "out")
-    graph.edge("Wo", "out")
-    graph.edge("bo", "out")
-    graph.edge("out", "z")
+    place("softmax", "softmax (each row)", scores, 9, OPERATION)
+    place("A", _html(f"attention weights A: {n} × {n}"), scores, 10, TENSOR)
+    output = 4.7
+    place("weighted", "matmul A V", output, 11, OPERATION)
+    place("H", _html(f"H: {n} × {d_v}"), output, 12, TENSOR)
+    place("Wo", _html(f"W_{{o}}: {d_v} × {d_model}"), output - 1.3, 13, PARAMETER)
+    place("out", "matmul", output, 13, OPERATION)
+    place("bo", _html(f"b_{{o}}: {d_model}"), output - 1.3, 14, PARAMETER)
+    place("add", "add", output, 14, OPERATION)
+    place("z", _html(f"representation Z: {n} × {d_model}"), output, 15, TENSOR)
+    graph.edges(
+        [("K", "kt"), ("Q", "product"), ("kt", "product"), ("product", "scale"), ("scale", "S"),
+         ("S", "mask"), ("mask", "softmax"), ("softmax", "A"), ("A", "weighted"),
+         ("V", "weighted"), ("weighted", "H"), ("H", "out"), ("Wo", "out"), ("out", "add"),
+         ("bo", "add"), ("add", "z")]
+    )  # fmt: skip
     return Graph(graph)
 
 

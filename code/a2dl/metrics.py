@@ -4,6 +4,7 @@ every number and curve the report shows (Part II's detector, Part IV, the bonus)
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,14 +22,15 @@ from sklearn.metrics import (
 
 def binary_summary(y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray) -> dict[str, float]:
     """Accuracy, balanced accuracy, and the positive class's precision, recall, F1, ROC and
-    PR AUC: what every binary decision in the report is judged by."""
+    PR AUC: what every binary decision in the report is judged by. Precision is undefined
+    (NaN) for a detector that raises no alarm: 0 would claim that its alarms were wrong."""
     precision, recall, f1, _ = precision_recall_fscore_support(
         y_true, y_pred, average="binary", pos_label=1, zero_division=0
     )
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
-        "precision": float(precision),
+        "precision": float(precision) if np.any(y_pred) else math.nan,
         "recall": float(recall),
         "f1": float(f1),
         "roc_auc": float(roc_auc_score(y_true, score)),
@@ -46,7 +48,7 @@ def trivial_detectors(base_rate: float, alarm_rate: float) -> dict[str, dict[str
         "never alarms": {
             "accuracy": 1 - p,
             "balanced_accuracy": 0.5,
-            "precision": 0.0,
+            "precision": math.nan,
             "recall": 0.0,
             "f1": 0.0,
             "roc_auc": 0.5,
@@ -64,6 +66,74 @@ def trivial_detectors(base_rate: float, alarm_rate: float) -> dict[str, dict[str
     }
 
 
+def resample_weights(groups: np.ndarray, *, replicates: int = 1000, seed: int = 676) -> np.ndarray:
+    """Bootstrap resamples of whole groups as weights, (replicates, rows): each row counts as
+    often as its group was drawn. Windows of one series overlap and share its anomalies, so
+    they are not independent draws; series are."""
+    rng = np.random.default_rng(seed)
+    _, codes = np.unique(groups, return_inverse=True)
+    n_groups = int(codes.max()) + 1
+    counts = rng.multinomial(n_groups, np.full(n_groups, 1 / n_groups), size=replicates)
+    return counts[:, codes].astype(np.float64)
+
+
+def weighted_binary_summary(
+    y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray, weights: np.ndarray
+) -> dict[str, np.ndarray]:
+    """:func:`binary_summary` for many weightings of the same rows at once, weights of shape
+    (replicates, rows) giving one value per replicate. With integer weights it equals
+    :func:`binary_summary` on the rows repeated that often (ties in ``score`` handled as
+    scikit-learn does), so a thousand bootstrap replicates cost one sort and a few cumulative
+    sums rather than a thousand calls."""
+    y, p = np.asarray(y_true, bool), np.asarray(y_pred, bool)
+    w = np.atleast_2d(weights)
+    tp, fp = w @ (y & p), w @ (~y & p)
+    fn, tn = w @ (y & ~p), w @ (~y & ~p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = tp / (tp + fn)
+        precision = np.where(tp + fp > 0, tp / (tp + fp), np.nan)
+        result = {
+            "accuracy": (tp + tn) / (tp + fp + fn + tn),
+            "balanced_accuracy": (recall + tn / (tn + fp)) / 2,
+            "precision": precision,
+            "recall": recall,
+            "f1": 2 * tp / (2 * tp + fp + fn),
+        }
+        order = np.argsort(-np.asarray(score, dtype=float), kind="stable")
+        ranked = np.asarray(score, dtype=float)[order]
+        ends = np.flatnonzero(np.r_[ranked[1:] != ranked[:-1], True])  # last row of each tie
+        true_pos = np.cumsum(w[:, order] * y[order], axis=1)[:, ends]
+        false_pos = np.cumsum(w[:, order] * ~y[order], axis=1)[:, ends]
+        tpr = true_pos / true_pos[:, -1:]
+        fpr = false_pos / false_pos[:, -1:]
+        zero = np.zeros((len(w), 1))
+        tpr_steps, fpr_steps = np.hstack([zero, tpr]), np.hstack([zero, fpr])
+        result["roc_auc"] = np.sum(
+            np.diff(fpr_steps, axis=1) * (tpr_steps[:, 1:] + tpr_steps[:, :-1]) / 2, axis=1
+        )
+        flagged = true_pos + false_pos  # 0 only before any weighted row: recall adds nothing
+        precision_at = np.divide(true_pos, flagged, out=np.zeros_like(flagged), where=flagged > 0)
+        result["pr_auc"] = np.sum(np.diff(tpr_steps, axis=1) * precision_at, axis=1)
+    return result
+
+
+def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The percentile interval of the finite values (a replicate without an alarm has no
+    precision; one without an anomaly has no recall)."""
+    tail = (1 - level) / 2 * 100
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return math.nan, math.nan
+    return float(np.percentile(finite, tail)), float(np.percentile(finite, 100 - tail))
+
+
+def _usable(weights: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    """Replicates that drew both classes (the others have no AUC)."""
+    positives = weights @ np.asarray(y_true, bool)
+    return (positives > 0) & (positives < weights.sum(axis=1))
+
+
 def bootstrap_over_groups(
     y_true: np.ndarray,
     y_pred: np.ndarray,
@@ -76,28 +146,48 @@ def bootstrap_over_groups(
 ) -> dict[str, tuple[float, float]]:
     """Percentile confidence intervals of every :func:`binary_summary` metric, and of its
     margin over the better trivial detector (same alarm rate), resampling whole groups.
+    Margins are keyed ``<metric>_margin``."""
+    weights = resample_weights(groups, replicates=replicates, seed=seed)
+    weights = weights[_usable(weights, y_true)]
+    draws = weighted_binary_summary(y_true, y_pred, score, weights)
+    base_rate = (weights @ np.asarray(y_true, float)) / weights.sum(axis=1)
+    alarm_rate = (weights @ np.asarray(y_pred, float)) / weights.sum(axis=1)
+    intervals = {}
+    for name, values in draws.items():
+        trivial = [
+            [detector[name] for detector in trivial_detectors(p, q).values()]
+            for p, q in zip(base_rate, alarm_rate, strict=True)
+        ]
+        best_trivial = np.nanmax(np.asarray(trivial, dtype=float), axis=1)
+        intervals[name] = percentile_interval(values, level)
+        intervals[f"{name}_margin"] = percentile_interval(values - best_trivial, level)
+    return intervals
 
-    Neighbouring windows of one series overlap and share its anomalies, so windows are not
-    independent draws; series are. Margins are keyed ``<metric>_margin``.
-    """
-    rng = np.random.default_rng(seed)
-    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
-    draws: dict[str, list[float]] = {}
-    for _ in range(replicates):
-        rows = np.concatenate([members[i] for i in rng.integers(len(members), size=len(members))])
-        y = y_true[rows]
-        if y.all() or not y.any():
-            continue
-        metrics = binary_summary(y, y_pred[rows], score[rows])
-        trivial = trivial_detectors(float(y.mean()), float(y_pred[rows].mean()))
-        for name, value in metrics.items():
-            best_trivial = max(detector[name] for detector in trivial.values())
-            draws.setdefault(name, []).append(value)
-            draws.setdefault(f"{name}_margin", []).append(value - best_trivial)
-    tail = (1 - level) / 2 * 100
+
+def paired_bootstrap(
+    y_true: np.ndarray,
+    first: tuple[np.ndarray, np.ndarray],
+    second: tuple[np.ndarray, np.ndarray],
+    groups: np.ndarray,
+    *,
+    replicates: int = 1000,
+    level: float = 0.95,
+    seed: int = 676,
+) -> dict[str, tuple[float, float, float]]:
+    """The margin of one detector over another, each given as (decisions, scores), on every
+    :func:`binary_summary` metric: (margin on all data, interval low, interval high). Both
+    are scored on the same resampled series in each replicate, so the interval is that of a
+    paired difference, narrower than the two separate intervals suggest."""
+    weights = resample_weights(groups, replicates=replicates, seed=seed)
+    weights = np.vstack([np.ones(len(y_true)), weights[_usable(weights, y_true)]])
+    a = weighted_binary_summary(y_true, *first, weights)
+    b = weighted_binary_summary(y_true, *second, weights)
     return {
-        name: (float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail)))
-        for name, values in draws.items()
+        name: (
+            float(a[name][0] - b[name][0]),
+            *percentile_interval(a[name][1:] - b[name][1:], level),
+        )
+        for name in a
     }
 
 
@@ -177,6 +267,34 @@ def mcnemar(first_correct: np.ndarray, second_correct: np.ndarray) -> dict[str, 
     discordant = only_first + only_second
     p_value = binomtest(only_first, discordant, 0.5).pvalue if discordant else 1.0
     return {"only_first": only_first, "only_second": only_second, "p_value": float(p_value)}
+
+
+def welch_test(first: Sequence[float], second: Sequence[float]) -> dict[str, float]:
+    """Welch's two-sample t-test of the means of two groups of runs (seeds) with unequal
+    variances: whether two recipes differ by more than their run-to-run noise allows.
+
+    McNemar's test compares two single models on the same reviews and so covers only the
+    noise of the test sample; retraining with another seed moves an accuracy as much as many
+    recipe changes do, and only a test over seeds counts that noise. Two-sided; the degrees
+    of freedom are Welch–Satterthwaite's.
+    """
+    from scipy.stats import ttest_ind
+
+    a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    if min(len(a), len(b)) < 2:
+        raise ValueError(f"a test over seeds needs two runs or more of each: {len(a)}, {len(b)}")
+    difference = float(a.mean() - b.mean())
+    if a.var() == 0 and b.var() == 0:  # no spread: equal means, or a difference beyond doubt
+        t = 0.0 if difference == 0 else math.copysign(math.inf, difference)
+        return {"difference": difference, "t": t, "df": float(len(a) + len(b) - 2),
+                "p_value": float(difference == 0)}  # fmt: skip
+    result = ttest_ind(a, b, equal_var=False)
+    return {
+        "difference": difference,
+        "t": float(result.statistic),
+        "df": float(result.df),
+        "p_value": float(result.pvalue),
+    }
 
 
 def holm_adjusted(p_values: list[float] | np.ndarray) -> np.ndarray:

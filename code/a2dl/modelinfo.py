@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from torch import nn
 
+from a2dl.numberstyle import tex_count
+
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
@@ -38,9 +40,7 @@ def parameter_derivation(widths: tuple[int, ...]) -> list[str]:
     """The lines of the per-layer parameter count of a dense stack as LaTeX (aligned on
     ``=``): P_l = n_in · n_out + n_out for each layer, then the weights, biases and total."""
 
-    def n(value: int) -> str:
-        return rf"\text{{{value:,}}}"
-
+    n = tex_count
     shapes = list(zip(widths[:-1], widths[1:], strict=True))
     layers = [dense_layer_parameters(a, b) for a, b in shapes]
     lines = [
@@ -51,4 +51,27 @@ def parameter_derivation(widths: tuple[int, ...]) -> list[str]:
     terms = " + ".join(f"P_{i}" for i in range(1, len(layers) + 1))
     lines.append(rf"P &= {terms} = {n(weights)}\ \text{{weights}} + {n(biases)}\ \text{{biases}}")
     lines.append(rf"&= {n(weights + biases)}")
+    return lines
+
+
+ACTIVATIONS_TEX = {"ReLU": r"\mathrm{ReLU}", "sigmoid": r"\sigma", "": ""}
+
+
+def dense_stack_equations(
+    widths: tuple[int, ...], activations: tuple[str, ...], outputs: tuple[str, ...]
+) -> list[str]:
+    r"""The forward pass of a dense stack as aligned LaTeX lines, one per layer:
+    ``out_l = act(W_l in_l + b_l)`` beside the shape of ``W_l``, with every width written by
+    :func:`a2dl.report.tex_count` (so 1,000 reads as in the prose). ``outputs`` names each
+    layer's result in LaTeX; the input is ``\mathbf{x}``. An empty activation is a linear layer."""
+    if not len(activations) == len(outputs) == len(widths) - 1:
+        raise ValueError("one activation and one output name per layer")
+    inputs = [r"\mathbf{x}", *outputs[:-1]]
+    lines = []
+    for layer, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:], strict=True), start=1):
+        affine = rf"W_{layer} {inputs[layer - 1]} + \mathbf{{b}}_{layer}"
+        act = ACTIVATIONS_TEX[activations[layer - 1]]
+        value = rf"{act}({affine})" if act else affine
+        shape = rf"\mathbb{{R}}^{{{tex_count(n_out)} \times {tex_count(n_in)}}}"
+        lines.append(rf"{outputs[layer - 1]} &= {value}, &\qquad W_{layer} &\in {shape},")
     return lines

@@ -1,4 +1,5 @@
-"""Every figure of the report comes from a function here that returns a matplotlib Figure.
+"""Every plotted figure of the report comes from a function here that returns a matplotlib
+Figure (the Graphviz graphs come from :mod:`a2dl.graphs`).
 
 Chapters only call these; the look is set once by :func:`a2dl.report.plotting_style`.
 Figures are built without pyplot, so that no global figure is left open: a chapter cell that
@@ -12,14 +13,67 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 # Colours that stay apart in print and for colour-blind readers (Okabe–Ito): one per model of a
-# comparison, in order; RED marks what captions call red (anomaly windows, cut-offs).
-SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+# comparison, in order; RED marks what captions call red (anomaly windows, cut-offs). The first
+# four are the Okabe–Ito colours that stay furthest apart (CIELAB ΔE ≥ 17) under simulated
+# protanopia, deuteranopia and tritanopia (Machado et al. 2009) and differ in lightness, so
+# that they also differ in grey: blue, orange, black, reddish purple. (Blue and bluish green,
+# first and third before, nearly merge for deuteranopes.)
+SERIES_COLOURS = ("#0072B2", "#E69F00", "#000000", "#CC79A7", "#56B4E9", "#D55E00")
+SERIES_MARKERS = ("o", "s", "^", "D", "v", "P")
 RED = "#C62828"
 # legend text in points at the printed size (figures are drawn 6.4 in wide for a 6.5 in block)
 LEGEND_SIZE = 8
+# the smallest text a figure may print, in points, and the width it prints at (inches)
+SMALLEST_TEXT = 7.0
+TEXT_WIDTH = 6.5
+
+
+def _renderer(fig: Figure):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
+    return canvas.get_renderer()
+
+
+def legend_below(fig: Figure, handles: list, *, gap: float = 0.02):
+    """One legend for the whole figure, below its axes, in as many columns as fit the figure's
+    width: a legend wider than the figure would widen the saved image (``bbox: tight``), and
+    the page would then shrink all of its text. The axes make room for it."""
+    renderer = _renderer(fig)
+    for columns in range(len(handles), 0, -1):
+        legend = fig.legend(
+            handles=handles,
+            loc="lower center",
+            ncol=columns,
+            frameon=False,
+            fontsize=LEGEND_SIZE,
+            borderaxespad=0.2,
+        )
+        if legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width or columns == 1:
+            break
+        legend.remove()
+    height = legend.get_window_extent(renderer).height / fig.bbox.height
+    fig.tight_layout(rect=(0, height + gap, 1, 1))
+    return legend
+
+
+def printed_text_size(fig: Figure, text_width: float = TEXT_WIDTH) -> float:
+    """The smallest text of ``fig`` in points as printed: its font size times the factor by
+    which the page shrinks the saved image (``bbox: tight``) to fit ``text_width`` inches."""
+    renderer = _renderer(fig)
+    fig.draw(renderer)
+    width = fig.get_tightbbox(renderer).width + 2 * 0.1  # inches, with savefig's padding
+    scale = min(1.0, text_width / width)
+    sizes = [
+        text.get_fontsize()
+        for text in fig.findobj(Text)
+        if text.get_visible() and text.get_text().strip() and text.get_window_extent(renderer).width
+    ]
+    return min(sizes) * scale
 
 
 def plot_saturation(frame: pd.DataFrame) -> Figure:
@@ -48,17 +102,20 @@ def plot_saturation(frame: pd.DataFrame) -> Figure:
         ax.set_ylim(bottom=0)
     handles, labels = axes[0].get_legend_handles_labels()
     axes[0].get_legend().remove()
-    fig.legend(
-        handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=LEGEND_SIZE
-    )
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    for handle, label in zip(handles, labels, strict=True):
+        handle.set_label(label)
+    legend_below(fig, handles)
     return fig
 
 
 def plot_attention_map(
     weights: np.ndarray, tokens: list[str], *, title: str = "", queries: list[str] | None = None
 ) -> Figure:
-    """Attention weights (queries × tokens) as a heat map with the tokens on the x axis."""
+    """Attention weights (queries × tokens) as a heat map with the tokens on the x axis.
+
+    The colour scale starts at zero, so that a shade is proportional to a weight (a scale from
+    the smallest weight would make a nearly even row look selective); a line on the colour bar
+    marks the even share 1/tokens that every weight would have under uniform attention."""
     weights = np.atleast_2d(weights)
     height = min(max(2.2, 0.9 + 0.2 * weights.shape[0]), 6.4)
     fig = Figure(figsize=(6.4, height))
@@ -67,13 +124,17 @@ def plot_attention_map(
         weights,
         ax=ax,
         cmap="magma_r",
+        vmin=0,
         cbar_kws={"label": "attention weight"},
         xticklabels=tokens,
         yticklabels=queries or False,
     )
-    ax.set_xticklabels(tokens, rotation=90, fontsize=6)
+    colorbar = ax.collections[0].colorbar
+    even = 1 / weights.shape[1]
+    colorbar.ax.axhline(even, color=SERIES_COLOURS[0], lw=2)  # the captions call it blue
+    ax.set_xticklabels(tokens, rotation=90, fontsize=SMALLEST_TEXT)
     if queries:
-        ax.set_yticklabels(queries, rotation=0, fontsize=6)
+        ax.set_yticklabels(queries, rotation=0, fontsize=SMALLEST_TEXT)
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -158,14 +219,7 @@ def plot_training_curves(
         Line2D([], [], color=SERIES_COLOURS[i % len(SERIES_COLOURS)], label=name)
         for i, name in enumerate(histories)
     ]
-    fig.legend(
-        handles=models + styles,
-        loc="lower center",
-        ncol=min(6, len(models) + 2),
-        fontsize=LEGEND_SIZE,
-        frameon=False,
-    )
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    legend_below(fig, models + styles)
     return fig
 
 
@@ -321,7 +375,7 @@ def plot_position_similarity(embeddings: np.ndarray, side: int) -> Figure:
     return fig
 
 
-def plot_cost_accuracy(table: pd.DataFrame) -> Figure:
+def plot_cost_accuracy(table: pd.DataFrame, threads: int = 2) -> Figure:
     """Test accuracy against the epochs one training budget bought and against inference speed,
     one point per model (``model``, ``epochs``, ``images_per_second``, ``test_accuracy``). With
     the budget equal for all, its epochs, not its minutes, tell the networks apart."""
@@ -329,25 +383,32 @@ def plot_cost_accuracy(table: pd.DataFrame) -> Figure:
     axes = fig.subplots(1, 2, sharey=True)
     panels = (
         ("epochs", "training epochs within the budget"),
-        ("images_per_second", "inference (images/s, 2 CPU threads)"),
+        ("images_per_second", f"inference (images/s, {threads} CPU threads)"),
     )
     for ax, (column, label) in zip(axes, panels, strict=True):
         for i, row in enumerate(table.itertuples()):
             colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
-            ax.scatter(getattr(row, column), row.test_accuracy * 100, color=colour, s=30)
+            marker = SERIES_MARKERS[i % len(SERIES_MARKERS)]
+            ax.scatter(
+                getattr(row, column), row.test_accuracy * 100, color=colour, marker=marker, s=30
+            )
         ax.set_xlabel(label)
         ax.set_xlim(0, table[column].max() * 1.15)  # from zero, with room for the largest dot
         ax.margins(y=0.15)
         ax.xaxis.set_major_locator(MaxNLocator(5))
     axes[0].set_ylabel("test accuracy (%)")
     models = [
-        Line2D([], [], ls="", marker="o", color=SERIES_COLOURS[i % len(SERIES_COLOURS)], label=m)
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker=SERIES_MARKERS[i % len(SERIES_MARKERS)],
+            color=SERIES_COLOURS[i % len(SERIES_COLOURS)],
+            label=m,
+        )
         for i, m in enumerate(table["model"])
     ]
-    fig.legend(
-        handles=models, loc="lower center", ncol=len(models), frameon=False, fontsize=LEGEND_SIZE
-    )
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    legend_below(fig, models)
     return fig
 
 
@@ -360,14 +421,61 @@ def plot_lr_range(tests: dict[str, dict], chosen: dict[str, float]) -> Figure:
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         lrs, loss = np.asarray(test["lr"]), np.asarray(test["smoothed_loss"])
         optimiser = {"sgd": "SGD", "adamw": "AdamW"}[test["optimizer"]]
+        marker = SERIES_MARKERS[i % len(SERIES_MARKERS)]
         ax.plot(lrs, loss, color=colour, lw=1, label=f"{title}: {optimiser}")
         peak = chosen[title]
-        ax.plot(peak, np.interp(np.log(peak), np.log(lrs), loss), "o", color=colour, ms=5)
+        ax.plot(peak, np.interp(np.log(peak), np.log(lrs), loss), marker, color=colour, ms=5)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("smoothed training loss")
     ax.set_ylim(top=max(test["smoothed_loss"][0] for test in tests.values()) + 0.4)
     # below the axes: inside, any corner covers the start or the blow-up of some curve
-    fig.legend(loc="lower center", ncol=len(tests), frameon=False, fontsize=LEGEND_SIZE)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=SERIES_COLOURS[i % len(SERIES_COLOURS)],
+            marker=SERIES_MARKERS[i % len(SERIES_MARKERS)],
+            ms=5,
+            lw=1,
+            label=line.get_label(),
+        )
+        for i, line in enumerate(ax.get_lines()[::2])
+    ]
+    legend_below(fig, handles)
+    return fig
+
+
+def plot_detector_on_series(
+    panels: list[tuple[str, object, np.ndarray, np.ndarray]], threshold: float
+) -> Figure:
+    """A detector at work on whole series, one column each: the scaled values over the test
+    part with the labelled anomaly instants (top), and the detector's relative score per
+    window with the threshold and the windows it flags (bottom). ``panels`` holds, per
+    series, its heading, its PreparedSeries, the window ends and their scores."""
+    fig = Figure(figsize=(6.4, 3.4))
+    axes = fig.subplots(2, len(panels), squeeze=False, sharex="col")
+    for column, (heading, series, ends, scores) in enumerate(panels):
+        top, bottom = axes[0, column], axes[1, column]
+        rows = np.arange(series.test_start, len(series.values))
+        top.plot(rows, series.scaled[rows], lw=0.6, color=SERIES_COLOURS[0])
+        bottom.semilogy(ends, np.maximum(scores, 1e-3), lw=0.6, color="black")
+        bottom.axhline(threshold, color=SERIES_COLOURS[1], lw=0.9, ls="--", label="threshold")
+        flagged = scores >= threshold
+        bottom.plot(ends[flagged], scores[flagged], "o", ms=2, color=SERIES_COLOURS[1],
+                    label="flagged window")  # fmt: skip
+        for instant in np.flatnonzero(series.instants[series.test_start :]) + series.test_start:
+            for ax in (top, bottom):
+                ax.axvline(instant, color=RED, lw=1.0, alpha=0.8)
+        top.set_title(heading, fontsize=SMALLEST_TEXT + 1)
+        top.set_ylabel("scaled value" if column == 0 else "")
+        bottom.set_ylabel("relative score" if column == 0 else "")
+        bottom.set_xlabel("row of the series")
+        for ax in (top, bottom):
+            ax.tick_params(labelsize=SMALLEST_TEXT)
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+    handles = [Line2D([], [], color=RED, lw=1.0, label="labelled anomaly instant")]
+    handles += axes[1, 0].get_legend_handles_labels()[0]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=LEGEND_SIZE, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig

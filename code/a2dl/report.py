@@ -17,6 +17,14 @@ import yaml
 from IPython.display import Markdown
 
 from a2dl import paths
+from a2dl.numberstyle import (  # noqa: F401  (the chapters import the formatters from here too)
+    count,
+    percent,
+    points,
+    scientific,
+    small_number,
+    tex_count,
+)
 
 DEFAULT_SEED = 676
 
@@ -89,21 +97,6 @@ def compact_number(value: float) -> str:
     return f"{value:.6f}".rstrip("0")
 
 
-SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def scientific(value: float, digits: int = 1) -> str:
-    """1.5 × 10⁻⁷ rather than Python's 1.5e-07; exactly zero stays 0."""
-    if value == 0:
-        return "0"
-    mantissa, exponent = f"{value:.{digits}e}".split("e")
-    return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPTS)}"
-
-
-def percent(value: float, digits: int = 1) -> str:
-    return f"{value:.{digits}%}"
-
-
 def spoken_list(items: Iterable[str]) -> str:
     """Items as prose lists them: "A", "A and B", "A, B and C"."""
     items = list(items)
@@ -141,15 +134,7 @@ def markdown_table(
     longer of the two."""
     shown = frame.reset_index() if index else frame.copy()
     for column in nowrap:
-        shown[column] = shown[column].map(
-            lambda v: (
-                v.replace(" ", NO_BREAK_SPACE)
-                .replace(f"{NO_BREAK_SPACE}(", " (")
-                .replace("-", NON_BREAKING_HYPHEN)
-                if isinstance(v, str)
-                else v
-            )
-        )
+        shown[column] = shown[column].map(lambda v: _unbroken(v) if isinstance(v, str) else v)
     for column in shown.columns:
         if column not in markdown_columns and not pd.api.types.is_numeric_dtype(shown[column]):
             shown[column] = (
@@ -177,8 +162,28 @@ def markdown_table(
 
 NON_BREAKING_HYPHEN = "\u2011"
 NO_BREAK_SPACE = "\u00a0"
+LONGEST_UNBROKEN = 24  # characters: a longer parenthetical may break at its spaces
+
+
+def _unbroken(name: str) -> str:
+    """A name that a table cell never breaks inside a word group (:func:`markdown_table`'s
+    ``nowrap``): its spaces and hyphens become non-breaking, except the space before its
+    parenthetical, so that "VGG-11 (½ width, BN)" breaks, if at all, into its name and
+    "(½ width, BN)". A parenthetical longer than :data:`LONGEST_UNBROKEN` keeps its spaces, so
+    that "(½ width, no dropout or stochastic depth)" wraps over lines of its column rather
+    than widen the column to its whole length."""
+    base, opened, rest = name.partition(" (")
+    base = base.replace(" ", NO_BREAK_SPACE).replace("-", NON_BREAKING_HYPHEN)
+    if not opened:
+        return base
+    aside = "(" + rest.replace("-", NON_BREAKING_HYPHEN)
+    if len(aside) <= LONGEST_UNBROKEN:
+        aside = aside.replace(" ", NO_BREAK_SPACE)
+    return f"{base} {aside}"
+
+
 # a written number: signed, with a unit (12.3%, 38.5k), a bound (< 0.001) or a range (0.50–0.64)
-_NUMBER = r"[−+-]?[\d.,]+ ?(?:%|k|M|G)?"
+_NUMBER = r"[−+-]?[\d.,]+ ?(?:%|k|M|G| × 10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?"
 NUMBER_TEXT = re.compile(rf"^(?:[<>][ \u00a0])?{_NUMBER}(?:–{_NUMBER})?$|^—$")
 
 
@@ -222,6 +227,44 @@ def balanced_widths(table: str) -> str:
         dashes.append((":" if left else "") + "-" * width + (":" if right else ""))
     lines[1] = "|" + "|".join(dashes) + "|"
     return "\n".join(lines)
+
+
+def command_table(entries: dict[str, tuple[str, str]], command: str) -> pd.DataFrame:
+    """One row per entry of one of the CLI's tables (``a2dl.cli.EXPERIMENTS``, ``BENCHMARKS``,
+    ``a2dl.evaluation.EVALUATIONS``): the command that runs it, as code, and what it does, in
+    Markdown (the descriptions quote other commands in backticks). Show it with
+    ``markdown_table(..., markdown_columns=("command", "what it does"))``."""
+    return pd.DataFrame(
+        {
+            "command": [f"`{command} {name}`" for name in entries],
+            "what it does": [about for _, about in entries.values()],
+        }
+    )
+
+
+def weights_summary(folder: Path | None = None) -> pd.DataFrame:
+    """The trained weights and their records per part of the report, from the files present:
+    ``<name>.pt`` (weights), ``<name>.history.json`` (metrics per epoch) and other ``.json``
+    records (selections, range tests, speeds, ablation runs), with their total size in MB."""
+    folder = folder or paths.weights_dir()
+    parts = {"nab": "Part II", "imdb": "Part IV", "cifar10": "Bonus"}
+    rows = []
+    for prefix, part in parts.items():
+        files = sorted(folder.glob(f"{prefix}_*"))
+        histories = [f for f in files if f.name.endswith(".history.json")]
+        rows.append(
+            {
+                "part": part,
+                "files": f"{prefix}_*",
+                "weights (.pt)": sum(f.suffix == ".pt" for f in files),
+                "histories": len(histories),
+                "other records (.json)": sum(
+                    f.suffix == ".json" and f not in histories for f in files
+                ),
+                "MB": sum(f.stat().st_size for f in files) / 1e6,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def coverage_table(path: Path | None = None) -> Markdown:

@@ -70,6 +70,36 @@ def default_parts(root: Path) -> dict[str, list[PartFiles]]:
     return {"submission": [part2, part4], "checkpoint": [part2]}
 
 
+# The authors that _quarto.yml ships with, for the students to replace: the title page must
+# never go out with them, nor an archive be named after them.
+PLACEHOLDER_NAMES = frozenset({"Student One", "Student Two"})
+PLACEHOLDER_UBIT = re.compile(r"^ubit\d*$")
+
+
+def check_authors(root: Path) -> list[dict[str, str]]:
+    """The book's authors from ``_quarto.yml``, refused while any is missing or still a
+    placeholder (a name such as "Student One", an e-mail such as ubit1@buffalo.edu)."""
+    import yaml
+
+    config = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
+    authors = (config.get("book") or {}).get("author") or []
+    if isinstance(authors, dict | str):
+        authors = [authors]
+    placeholders = [
+        author
+        for author in authors
+        if not isinstance(author, dict)
+        or str(author.get("name", "")).strip() in PLACEHOLDER_NAMES
+        or PLACEHOLDER_UBIT.match(str(author.get("email", "")).split("@")[0])
+    ]
+    if not authors or placeholders:
+        raise SubmissionError(
+            "_quarto.yml still names the placeholder authors (Student One, ubit1): set your "
+            "names and UBIT e-mails under book: author: in _quarto.yml, then make report."
+        )
+    return authors
+
+
 def check_names(names: str) -> str:
     if not NAMES_PATTERN.match(names or ""):
         raise SubmissionError(
@@ -166,6 +196,7 @@ def build_archive(
     submission); passing ``parts`` alone builds an archive without a bonus.
     """
     root = root or paths.repo_root()
+    check_authors(root)
     names = check_names(names)
     if parts is None:
         parts = default_parts(root)[kind]

@@ -44,7 +44,9 @@ class TrainConfig:
     monitor: str = "val_loss"
     mode: str = "min"
     seed: int = 676
-    keep_best: bool = True  # False: end with the last epoch's state (no early stopping at all)
+    # False: end with the last epoch's state instead of the best one; set ``patience`` to None as
+    # well for no early stopping at all
+    keep_best: bool = True
 
 
 SCHEDULES = ("constant", "cosine", "linear", "onecycle")

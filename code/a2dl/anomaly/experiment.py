@@ -1,5 +1,6 @@
-"""Part II end to end: the NAB corpus as windows, four autoencoders trained with the shared
-loop, the best chosen on validation, and its evaluation on test.
+"""Part II end to end: the NAB corpus as windows, four autoencoders and a linear one trained
+with the shared loop, the best deep one chosen on validation, and every detector (the
+autoencoders and the baselines) evaluated on test by the same threshold rule.
 
 ``python -m a2dl train anomaly`` trains and writes ``weights/nab_<architecture>.pt``, their
 histories and ``weights/nab_selection.json``; the chapter evaluates the saved weights.
@@ -7,7 +8,6 @@ histories and ``weights/nab_selection.json``; the chapter evaluates the saved we
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,28 +17,27 @@ import pandas as pd
 import torch
 
 from a2dl import device, paths
+from a2dl.anomaly.detectors import Detection, calibrate, value_scores
 from a2dl.anomaly.models import (
     ARCHITECTURES,
+    DEEP,
     TITLES,
     WindowAutoencoder,
     build_autoencoder,
     window_configs,
 )
-from a2dl.anomaly.threshold import (
-    capped_f1_threshold,
-    flag,
-    relative_errors,
-    series_reference,
-)
 from a2dl.anomaly.windows import (
+    SPLITS,
     PreparedSeries,
     SplitFractions,
     WindowSet,
     prepare_series,
     window_set,
 )
+from a2dl.cache import cached, file_digest
 from a2dl.checkpoint import load_history, load_weights, read_json, save_history, save_weights
 from a2dl.data import nab
+from a2dl.files import write_json
 from a2dl.modelinfo import count_parameters
 from a2dl.train import TrainConfig, best_epoch, fit
 
@@ -70,9 +69,9 @@ class AnomalyExperiment:
 @cache
 def corpus(fractions: SplitFractions = DEFAULT_FRACTIONS) -> tuple[PreparedSeries, ...]:
     """All 58 NAB series, prepared (scaled with train-part statistics, labelled, split)."""
-    windows = nab.load_windows()
+    windows, instants = nab.load_windows(), nab.load_instants()
     return tuple(
-        prepare_series(name, nab.load_series(name), windows[name], fractions)
+        prepare_series(name, nab.load_series(name), windows[name], fractions, instants[name])
         for name in nab.series_names()
     )
 
@@ -90,28 +89,15 @@ def window_errors(model: WindowAutoencoder, windows: WindowSet, batch: int = 409
     return errors
 
 
-@dataclass(frozen=True)
-class Detection:
-    """Scores and decisions of one model on the three splits, by the stated rule."""
-
-    windows: dict[str, WindowSet]
-    errors: dict[str, np.ndarray]
-    scores: dict[str, np.ndarray]
-    threshold: float
-
-    def predicted(self, split: str) -> np.ndarray:
-        return flag(self.scores[split], self.threshold)
-
-
-def detect(model: WindowAutoencoder, windows: dict[str, WindowSet], n_series: int) -> Detection:
-    """Errors → per-series relative errors (train reference) → threshold on validation."""
+def detect(
+    model: WindowAutoencoder,
+    windows: dict[str, WindowSet],
+    n_series: int,
+    labelling: str = "instant",
+) -> Detection:
+    """An autoencoder's detector: reconstruction errors, then the threshold rule."""
     errors = {split: window_errors(model, w) for split, w in windows.items()}
-    reference = series_reference(errors["train"], windows["train"].series, n_series)
-    scores = {
-        split: relative_errors(errors[split], w.series, reference) for split, w in windows.items()
-    }
-    threshold = capped_f1_threshold(scores["validation"], windows["validation"].y)
-    return Detection(windows, errors, scores, threshold)
+    return calibrate(errors, windows, n_series, labelling)
 
 
 def split_windows(experiment: AnomalyExperiment) -> dict[str, WindowSet]:
@@ -124,13 +110,13 @@ def split_windows(experiment: AnomalyExperiment) -> dict[str, WindowSet]:
 
 
 def _accuracy(detection: Detection, split: str) -> float:
-    return float(np.mean(detection.predicted(split) == detection.windows[split].y))
+    return float(np.mean(detection.predicted(split) == detection.labels(split)))
 
 
 def _f1(detection: Detection, split: str) -> float:
     from sklearn.metrics import f1_score
 
-    return float(f1_score(detection.windows[split].y, detection.predicted(split), zero_division=0))
+    return float(f1_score(detection.labels(split), detection.predicted(split), zero_division=0))
 
 
 def train_architecture(
@@ -151,8 +137,8 @@ def train_architecture(
     def epoch_metrics(net) -> dict[str, float]:
         detection = detect(net, fit_windows, n_series)
         return {
-            "train_loss": float(detection.errors["train"].mean()),
-            "val_loss": float(detection.errors["validation"].mean()),
+            "train_loss": float(detection.raw["train"].mean()),
+            "val_loss": float(detection.raw["validation"].mean()),
             "train_accuracy": _accuracy(detection, "train"),
             "val_accuracy": _accuracy(detection, "validation"),
             "val_f1": _f1(detection, "validation"),
@@ -180,14 +166,23 @@ def _paths(name: str):
 
 
 def train_all(*, progress: bool = True) -> None:
-    """``train anomaly``: every architecture, then the selection by validation F1."""
+    """``train anomaly``: every architecture, then the selection of the best deep one by
+    validation F1 (the linear autoencoder is a baseline, not a candidate)."""
     experiment = AnomalyExperiment()
     windows = split_windows(experiment)
     rows = []
     for name in ARCHITECTURES:
         model, history, seconds = train_architecture(name, experiment, windows, progress=progress)
         weights, history_path = _paths(name)
-        save_weights(weights, model, model.config, architecture=name, train_seconds=seconds)
+        cpu_seconds = sum(r.get("train_cpu_seconds", 0.0) for r in history)
+        save_weights(
+            weights,
+            model,
+            model.config,
+            architecture=name,
+            train_seconds=seconds,
+            train_cpu_seconds=cpu_seconds,
+        )
         save_history(history_path, history)
         best = best_epoch(history, experiment.train.monitor, experiment.train.mode)
         rows.append(
@@ -195,22 +190,20 @@ def train_all(*, progress: bool = True) -> None:
                 "architecture": name,
                 "parameters": count_parameters(model),
                 "train_seconds": seconds,
+                "train_cpu_seconds": cpu_seconds,
                 "epochs_run": len(history),
                 **{k: v for k, v in best.items() if k != "train_seconds"},
             }
         )
         print(f"{name}: val F1 {best['val_f1']:.3f}, val accuracy {best['val_accuracy']:.3f}")
-    chosen = max(rows, key=lambda row: row["val_f1"])["architecture"]
-    (paths.weights_dir() / SELECTION).write_text(
-        json.dumps(
-            {
-                "criterion": "highest validation F1 at the epoch kept by early stopping",
-                "best": chosen,
-                "architectures": rows,
-            },
-            indent=1,
-        )
-    )
+    candidates = [row for row in rows if row["architecture"] in DEEP]
+    chosen = max(candidates, key=lambda row: row["val_f1"])["architecture"]
+    selection = {
+        "criterion": "highest validation F1 at the epoch kept by early stopping",
+        "best": chosen,
+        "architectures": rows,
+    }
+    write_json(paths.weights_dir() / SELECTION, selection)
 
 
 def load_selection() -> dict:
@@ -226,6 +219,7 @@ def load_autoencoder(name: str) -> tuple[WindowAutoencoder, pd.DataFrame, dict]:
 
 
 ARCHITECTURE_NOTES = {
+    "linear": "Linear 64→8 (code), Linear 8→64; no activation",
     "dense": "Linear 64→32, ReLU, Linear 32→8 (code), Linear 8→32, ReLU, Linear 32→64",
     "conv1d": "Conv1d 1→16 (k 7, stride 2), ReLU, Conv1d 16→32 (k 7, stride 2), ReLU, "
     "Linear 512→8 (code), Linear 8→512, ReLU, ConvTranspose1d 32→16, ReLU, ConvTranspose1d 16→1",
@@ -251,28 +245,48 @@ def architecture_table() -> pd.DataFrame:
     )
 
 
-def detection_metrics(detection: Detection, split: str) -> dict[str, float]:
-    """Loss (mean reconstruction MSE) and the binary metrics of one split."""
-    from a2dl.metrics import binary_summary
-
-    windows = detection.windows[split]
-    return {"loss": float(detection.errors[split].mean())} | binary_summary(
-        windows.y.astype(int), detection.predicted(split).astype(int), detection.scores[split]
-    )
-
-
 def evaluate_selected(
     experiment: AnomalyExperiment | None = None,
 ) -> tuple[dict[str, WindowSet], Detection, dict[str, dict[str, float]]]:
     """The chosen autoencoder's detector from its saved weights: windows, detection and the
-    metrics of every split. The chapter and ``python -m a2dl evaluate anomaly`` call this."""
+    metrics of every split."""
     experiment = experiment or AnomalyExperiment()
-    model, _, _ = load_autoencoder(load_selection()["best"])
+    detection = detections(experiment)[load_selection()["best"]]
+    return detection.windows, detection, {split: detection.metrics(split) for split in SPLITS}
+
+
+VALUE_BASELINE = "value"  # the key of the threshold on the scaled value among the detections
+
+
+def detections(
+    experiment: AnomalyExperiment | None = None, labelling: str = "instant"
+) -> dict[str, Detection]:
+    """Every detector, by the same threshold rule on the same windows: each saved autoencoder
+    (deep and linear) and the threshold on the scaled value. Kept between renders by
+    :mod:`a2dl.cache` (scoring every window with five models takes a while)."""
+    experiment = experiment or AnomalyExperiment()
     windows = split_windows(experiment)
-    detection = detect(model, windows, len(corpus(experiment.fractions)))
-    return windows, detection, {split: detection_metrics(detection, split) for split in windows}
+    n_series = len(corpus(experiment.fractions))
+
+    def raw_scores() -> dict[str, dict[str, np.ndarray]]:
+        raw = {
+            name: {
+                split: window_errors(load_autoencoder(name)[0], w) for split, w in windows.items()
+            }
+            for name in ARCHITECTURES
+        }
+        raw[VALUE_BASELINE] = {split: value_scores(w) for split, w in windows.items()}
+        return raw
+
+    weights = {name: file_digest(_paths(name)[0]) for name in ARCHITECTURES}
+    raw = cached("nab-window-scores", raw_scores, weights=weights, experiment=repr(experiment))
+    return {name: calibrate(scores, windows, n_series, labelling) for name, scores in raw.items()}
 
 
 def test_metrics() -> dict[str, float]:
-    """``evaluate anomaly``: the test row of the chapter's results table."""
-    return evaluate_selected()[2]["test"]
+    """``evaluate anomaly``: every detector's test metrics, keyed ``<detector>.<metric>``."""
+    return {
+        f"{name}.{metric}": value
+        for name, detection in detections().items()
+        for metric, value in detection.metrics("test").items()
+    }

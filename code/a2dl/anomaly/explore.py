@@ -47,17 +47,47 @@ def category_statistics(per_series: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
+def series_listing(per_series: pd.DataFrame) -> pd.DataFrame:
+    """:func:`series_statistics` as the appendix prints it: shares as percentages, ranges and
+    intervals in compact numbers, full series names."""
+    from a2dl.report import compact_number, percent
+
+    shown = per_series.drop(columns="missing values").assign(
+        **{
+            "irregular intervals": per_series["irregular intervals"].map(percent),
+            "in anomaly windows": per_series["in anomaly windows"].map(percent),
+            "min": per_series["min"].map(compact_number),
+            "max": per_series["max"].map(compact_number),
+            "interval (min)": per_series["interval (min)"].map(compact_number),
+        }
+    )
+    return shown.rename(
+        columns={"interval (min)": "interval (minutes)", "min": "lowest", "max": "highest"}
+    )
+
+
 def labelled_windows_per_split(corpus: tuple[PreparedSeries, ...]) -> pd.Series:
     """How many NAB anomaly windows begin in each split."""
+    return _per_split(
+        corpus, lambda s: np.flatnonzero(np.diff(s.labels.astype(int), prepend=0) == 1)
+    )
+
+
+def instants_per_split(corpus: tuple[PreparedSeries, ...]) -> pd.Series:
+    """How many labelled anomaly instants fall in each split."""
+    return _per_split(corpus, lambda s: np.flatnonzero(s.instants))
+
+
+def _per_split(corpus: tuple[PreparedSeries, ...], rows_of) -> pd.Series:
+    """How many of the rows that ``rows_of(series)`` returns fall in each split."""
     counts = {"train": 0, "validation": 0, "test": 0}
     for series in corpus:
-        starts = np.flatnonzero(np.diff(series.labels.astype(int), prepend=0) == 1)
-        for start in starts:
+        for row in rows_of(series):
             split = (
                 "train"
-                if start < series.validation_start
+                if row < series.validation_start
                 else "validation"
-                if start < series.test_start
+                if row < series.test_start
                 else "test"
             )
             counts[split] += 1

@@ -204,15 +204,25 @@ ARCHITECTURES: dict[str, tuple[type, type[WindowAutoencoder]]] = {
     "conv1d": (Conv1dAutoencoderConfig, Conv1dAutoencoder),
     "lstm": (LSTMAutoencoderConfig, LSTMAutoencoder),
     "vae": (VariationalAutoencoderConfig, VariationalAutoencoder),
+    # the baseline for "does depth help": one linear map to the code and one back, no
+    # activation; it spans the same subspace as PCA with as many components
+    "linear": (DenseAutoencoderConfig, DenseAutoencoder),
 }
+DEEP = ("dense", "conv1d", "lstm", "vae")  # the candidates; "linear" is a baseline
 
 
 # How the report writes each architecture's name (the keys above are code names).
-TITLES = {"dense": "dense", "conv1d": "Conv1D", "lstm": "LSTM", "vae": "variational"}
+TITLES = {
+    "dense": "dense",
+    "conv1d": "Conv1D",
+    "lstm": "LSTM",
+    "vae": "variational",
+    "linear": "linear",
+}
 
 
 def window_configs(window: int = 64) -> dict[str, object]:
-    """The four Part II architectures, sized for windows of ``window`` observations."""
+    """The Part II autoencoders, sized for windows of ``window`` observations."""
     return {
         "dense": DenseAutoencoderConfig(
             input_dim=window, hidden=(32,), latent_dim=8, output_activation="identity"
@@ -220,6 +230,13 @@ def window_configs(window: int = 64) -> dict[str, object]:
         "conv1d": Conv1dAutoencoderConfig(window=window),
         "lstm": LSTMAutoencoderConfig(window=window),
         "vae": VariationalAutoencoderConfig(window=window),
+        "linear": DenseAutoencoderConfig(
+            input_dim=window,
+            hidden=(),
+            latent_dim=8,
+            activation="identity",
+            output_activation="identity",
+        ),
     }
 
 

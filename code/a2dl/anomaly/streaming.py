@@ -16,7 +16,7 @@ rows: two lengths), and an anomaly score in [0, 1] built from rows up to t only:
    rewards only the first row inside one, so repeating an alert never helps.
 
 The constants (:class:`DetectorConstants`) are chosen by two-fold cross-validation over
-files in :mod:`a2dl.anomaly.nab_tuning`.
+files in :mod:`a2dl.anomaly.nab_detector`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ WEIGHTS = "nab_streaming"
 class DetectorConstants:
     """What turns a file's reconstruction errors into its NAB anomaly scores."""
 
-    lengths: tuple[int, ...] = (64,)  # rows at the end of the window each error covers
+    lengths: tuple[int, ...] = (64,)  # rows at the end of the window each error covers; ()
+    # leaves the autoencoder out
     average_rows: int = 1  # moving average of the error before it is judged (Numenta: 10)
     history: int = 3000  # previous rows the (averaged) error is judged against
     tolerance: float | None = None  # spatial check; None: off
@@ -139,14 +140,18 @@ def outside_seen_range(values: np.ndarray, tolerance: float) -> np.ndarray:
 def anomaly_scores(
     values: np.ndarray, errors: dict[int, np.ndarray], constants: DetectorConstants
 ) -> np.ndarray:
-    """A file's NAB scores from its values and reconstruction errors (see the module)."""
-    likelihood = np.mean(
-        [
-            anomaly_likelihood(errors[k], constants.history, constants.average_rows)
-            for k in constants.lengths
-        ],
-        axis=0,
-    )
+    """A file's NAB scores from its values and reconstruction errors (see the module). With
+    no error lengths the autoencoder is left out and only the spatial check scores."""
+    if not constants.lengths:
+        likelihood = np.zeros(len(values))
+    else:
+        likelihood = np.mean(
+            [
+                anomaly_likelihood(errors[k], constants.history, constants.average_rows)
+                for k in constants.lengths
+            ],
+            axis=0,
+        )
     if constants.tolerance is not None:
         likelihood[outside_seen_range(values, constants.tolerance)] = 1.0
     return refractory(likelihood, constants.alert_level, constants.refractory_rows)

@@ -8,6 +8,7 @@ An interrupted or failed run therefore leaves either the complete dataset or not
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tarfile
 import tempfile
@@ -151,6 +152,25 @@ def fetch_archive(remote: RemoteFile, target: Path, *, member_root: str, name: s
     return install_atomically(target, build)
 
 
+def check_data_folder(root: Path, dataset: str) -> None:
+    """Refuse, before any download, a data folder that cannot receive ``dataset``: a file, or
+    a folder the user may not write to. Left to the download, either ends in a traceback from
+    deep inside the unpacking, possibly after minutes of downloading."""
+    existing = next(folder for folder in (root, *root.parents) if folder.exists())
+    cannot = f"The data folder {root} cannot receive {dataset}"
+    if not existing.is_dir():
+        raise DatasetError(
+            f"{cannot}: {existing} is a file, not a folder. Set {DATA_DIR_VARIABLE} to the "
+            "folder that holds the datasets, or unset it to use data/ in the repository."
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise DatasetError(
+            f"{cannot}, which is not there yet: {existing} is not writable. Make it writable "
+            f"(`chmod u+w {existing}`), or set {DATA_DIR_VARIABLE} to a folder that holds the "
+            "datasets or that you can write to."
+        )
+
+
 def ensure_dataset(
     name: str,
     root: Path,
@@ -166,6 +186,7 @@ def ensure_dataset(
     target = root / relative
     if present(target):
         return target
+    check_data_folder(root, f"the {name} dataset ({relative})")
     try:
         fetch(target)
     except DatasetError as error:

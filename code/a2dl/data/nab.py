@@ -133,6 +133,13 @@ def load_windows(root: Path | None = None) -> dict[str, list[tuple[pd.Timestamp,
     }
 
 
+def load_instants(root: Path | None = None) -> dict[str, list[pd.Timestamp]]:
+    """The labelled anomaly instants of each series (``labels/combined_labels.json``): the
+    moments the labellers agreed on, each at the centre of one of the labelled windows."""
+    raw = json.loads(read_verified("labels/combined_labels.json", root))
+    return {name: [pd.Timestamp(moment) for moment in moments] for name, moments in raw.items()}
+
+
 def load_profiles(root: Path | None = None) -> dict[str, dict[str, float]]:
     """NAB's scoring profiles: the cost-matrix weights of each (``config/profiles.json``)."""
     raw = json.loads(read_verified("config/profiles.json", root))

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from a2dl.text.batching import bucketed_batches, pad_batch
-from a2dl.text.experiment import cleaned_splits, default_experiment
+from a2dl.text.cleaned import cleaned_splits
+from a2dl.text.experiment import default_experiment
 from a2dl.text.model import SentimentTransformer
 from a2dl.text.pretraining import default_pretraining, denoising_batch, reconstruction_loss
 from a2dl.text.vocab import SPECIALS, Vocabulary
@@ -45,7 +46,7 @@ def _review_batches(
 def benchmark(steps: int = 30) -> None:
     experiment = default_experiment()
     pretraining = default_pretraining()
-    frame = cleaned_splits(True)
+    frame = cleaned_splits()
     train = frame[frame["split"] == "train"]
     lengths = train["tokens"].map(len).to_numpy()
     rng = np.random.default_rng(0)

@@ -8,7 +8,6 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -18,19 +17,18 @@ from torch import nn
 from a2dl import device, paths
 from a2dl.cache import cached, file_digest
 from a2dl.checkpoint import load_history, load_weights, read_json, save_history, save_weights
-from a2dl.data.stopwords import english_stopwords
+from a2dl.files import write_json
 from a2dl.metrics import ClassificationResult, epoch_record
 from a2dl.text.batching import bucketed_batches, pad_batch
-from a2dl.text.cleaning import clean_review, stopwords_to_remove
+from a2dl.text.cleaned import STOPWORD_POLICIES, cleaned_splits
 from a2dl.text.model import SentimentTransformer, SentimentTransformerConfig
 from a2dl.text.pretraining import extend_pretraining, fine_tuning_start
-from a2dl.text.splits import SPLIT_SEED, imdb_splits
+from a2dl.text.splits import SPLIT_SEED
 from a2dl.text.vocab import Vocabulary
 from a2dl.train import TrainConfig, best_epoch, fit
 
 WEIGHTS = "imdb_transformer"
 BASELINE = "imdb_baseline.json"
-ABLATION = "imdb_ablation.json"
 TRAIN_ACCURACY_SAMPLE = 5_000
 
 
@@ -77,19 +75,6 @@ def default_experiment(vocab_size: int = 20_000) -> SentimentExperiment:
         ),
         teacher_weight=0.5,  # validation prefers it to 0.8; both lead 0 by far (the ablation)
     )
-
-
-@cache
-def cleaned_splits(keep_negations: bool = True) -> pd.DataFrame:
-    """The split reviews with a ``tokens`` column (cleaned, stop words removed); kept between
-    renders by :mod:`a2dl.cache`, since cleaning 50,000 reviews takes half a minute."""
-    removed = stopwords_to_remove(english_stopwords(), keep_negations=keep_negations)
-
-    def clean() -> pd.DataFrame:
-        frame = imdb_splits()
-        return frame.assign(tokens=[clean_review(text, removed) for text in frame["text"]])
-
-    return cached("imdb-cleaned", clean, removed=sorted(removed))
 
 
 def predict(
@@ -184,27 +169,11 @@ def train_sentiment(
     return model, vocab, history, time.perf_counter() - started
 
 
-STOPWORD_POLICIES = ("keep negations", "remove all", "keep all")
-
-
-@cache
-def cleaned_with_policy(policy: str) -> pd.DataFrame:
-    """The splits cleaned under one stop-word policy (for the baseline's comparison)."""
-    if policy == "keep negations":
-        return cleaned_splits(True)
-    if policy == "remove all":
-        return cleaned_splits(False)
-    if policy == "keep all":
-        frame = imdb_splits()
-        return frame.assign(tokens=[clean_review(text) for text in frame["text"]])
-    raise ValueError(f"unknown stop-word policy {policy!r}: use one of {STOPWORD_POLICIES}")
-
-
-def _weights_path(name: str = WEIGHTS):
+def weights_path(name: str = WEIGHTS):
     return paths.weights_dir() / f"{name}.pt"
 
 
-def _history_path(name: str = WEIGHTS):
+def history_path(name: str = WEIGHTS):
     return paths.weights_dir() / f"{name}.history.json"
 
 
@@ -213,24 +182,24 @@ def load_sentiment_model(
 ) -> tuple[SentimentTransformer, Vocabulary, SentimentExperiment, dict]:
     """The shipped model in eval mode, its vocabulary, experiment config and metadata."""
     model, experiment, metadata = load_weights(
-        _weights_path(name), lambda exp: build_model(exp.model), SentimentExperiment
+        weights_path(name), lambda exp: build_model(exp.model), SentimentExperiment
     )
     return model, Vocabulary(tuple(metadata["vocab"])), experiment, metadata
 
 
 def load_sentiment_history(name: str = WEIGHTS) -> pd.DataFrame:
-    return pd.DataFrame(load_history(_history_path(name)))
+    return pd.DataFrame(load_history(history_path(name)))
 
 
 def train_and_save(*, progress: bool = True) -> None:
     """``train sentiment``: the shipped Part IV model and its per-epoch history."""
     experiment = default_experiment()
-    frame = cleaned_splits(True)
+    frame = cleaned_splits()
     model, vocab, history, seconds = train_sentiment(experiment, frame, progress=progress)
     experiment = dataclasses.replace(experiment, model=model.config)
     best = best_epoch(history, experiment.train.monitor, experiment.train.mode)
     save_weights(
-        _weights_path(),
+        weights_path(),
         model,
         experiment,
         vocab=list(vocab.tokens),
@@ -240,161 +209,8 @@ def train_and_save(*, progress: bool = True) -> None:
         # stored for the chapter, which would otherwise refit the teacher's five folds
         teacher_train_accuracy=teacher_accuracy(frame) if experiment.teacher_weight else None,
     )
-    save_history(_history_path(), history)
-    print(f"saved {_weights_path()} (best epoch {best['epoch']}, {seconds / 60:.1f} min)")
-
-
-CONTEXT_LENGTHS = (256, 512)  # tokens kept per review: the two the ablation compares
-
-
-def other_context(max_len: int) -> int:
-    """The context length the ablation sets against the shipped one."""
-    return CONTEXT_LENGTHS[0] if max_len == CONTEXT_LENGTHS[1] else CONTEXT_LENGTHS[1]
-
-
-def context_variant(max_len: int) -> str:
-    """The ablation row's name for the other context length: shorter keeps head and tail."""
-    other = other_context(max_len)
-    return f"{other} tokens" + (" (head and tail)" if other < max_len else " (longer context)")
-
-
-TEACHER_WEIGHTS = (0.5, 0.8)  # the two weights of the teacher's probabilities that were tried
-
-
-def other_teacher_weight(weight: float) -> float:
-    """The teacher weight the ablation sets against the shipped one."""
-    return TEACHER_WEIGHTS[0] if weight == TEACHER_WEIGHTS[1] else TEACHER_WEIGHTS[1]
-
-
-def teacher_variant(weight: float) -> str:
-    """The ablation row's name for the other teacher weight."""
-    return f"teacher weight {other_teacher_weight(weight):g}"
-
-
-def more_dropout_variant(dropout: float) -> str:
-    """The ablation row's name for twice the shipped dropout rate."""
-    return f"dropout {2 * dropout:g}"
-
-
-def ablation_variants(experiment: SentimentExperiment) -> dict[str, SentimentExperiment]:
-    """The shipped recipe with one thing switched off or changed at a time, most telling first
-    (``train sentiment-ablation`` trains them in this order)."""
-    train, model = experiment.train, experiment.model
-    return {
-        "no distillation": dataclasses.replace(experiment, teacher_weight=0.0),
-        teacher_variant(experiment.teacher_weight): dataclasses.replace(
-            experiment, teacher_weight=other_teacher_weight(experiment.teacher_weight)
-        ),
-        "no pre-training": dataclasses.replace(experiment, pretrained=False),
-        # the other direction: the first cycle's held-out loss was still falling when it ended
-        "two pre-training cycles": dataclasses.replace(experiment, pretraining_cycles=2),
-        context_variant(model.max_len): dataclasses.replace(
-            experiment, model=dataclasses.replace(model, max_len=other_context(model.max_len))
-        ),
-        "constant learning rate": dataclasses.replace(
-            experiment, train=dataclasses.replace(train, warmup_fraction=0.0, schedule="constant")
-        ),
-        "no dropout": dataclasses.replace(
-            experiment, model=dataclasses.replace(model, dropout=0.0, attention_dropout=0.0)
-        ),
-        # the other direction: since dropout helps, would more of it help more?
-        more_dropout_variant(model.dropout): dataclasses.replace(
-            experiment, model=dataclasses.replace(model, dropout=2 * model.dropout)
-        ),
-        "no early stopping": dataclasses.replace(
-            experiment, train=dataclasses.replace(train, patience=None, keep_best=False)
-        ),
-        "no weight decay": dataclasses.replace(
-            experiment, train=dataclasses.replace(train, weight_decay=0.0)
-        ),
-    }
-
-
-def _split_result(model, vocab, frame, split: str) -> ClassificationResult:
-    part = frame[frame["split"] == split]
-    encoded = [vocab.encode(t, model.config.max_len) for t in part["tokens"]]
-    return evaluate(model, encoded, part["label"].to_numpy())
-
-
-def _ablation_row(name, model, vocab, frame, history, experiment, seconds) -> dict:
-    test = _split_result(model, vocab, frame, "test")
-    kept = best_epoch(history, experiment.train.monitor, experiment.train.mode)["epoch"]
-    return {
-        "variant": name,
-        "val_accuracy": _split_result(model, vocab, frame, "validation").summary()["accuracy"],
-        "test_accuracy": test.summary()["accuracy"],
-        "kept_epoch": kept if experiment.train.keep_best else len(history),
-        "epochs_run": len(history),
-        "train_minutes": seconds / 60,
-        "train_cpu_minutes": sum(r.get("train_cpu_seconds", 0.0) for r in history) / 60,
-        # every test prediction, for paired tests against the shipped model
-        "test_p_positive": [round(float(p), 4) for p in test.proba[:, 1]],
-        "history": history,
-    }
-
-
-def pretrained_digest() -> str | None:
-    """The SHA-256 of the pre-trained weights that fine-tuned variants start from."""
-    from a2dl.checkpoint import read_weights
-    from a2dl.text.pretraining import weights_path
-
-    return read_weights(weights_path())["sha256"] if weights_path().is_file() else None
-
-
-ADDED_FIELDS = {
-    "teacher_weight": 0.0,
-    "pretraining_cycles": 1,
-}  # SentimentExperiment fields newer than stored runs
-
-
-def recipe_digest(experiment: SentimentExperiment) -> str:
-    """A fingerprint of everything a fine-tuning run depends on besides the data and the
-    pre-trained weights: two rows with the same fingerprint are the same experiment."""
-    fields = dataclasses.asdict(experiment)
-    # Fields added after runs were stored count only when set, so older fingerprints hold.
-    for name, off in ADDED_FIELDS.items():
-        if fields[name] == off:
-            del fields[name]
-    text = json.dumps(fields, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def run_key(experiment: SentimentExperiment, pretrained: str | None) -> tuple[str, str | None]:
-    """Where a run of ``experiment`` is stored, given the digest of the pre-trained weights: a
-    run from random weights does not depend on them, and stays valid when they change."""
-    return recipe_digest(experiment), pretrained if experiment.pretrained else None
-
-
-def _stored_runs() -> dict[tuple[str | None, str | None], dict]:
-    """The ablation's runs by (recipe fingerprint, pre-trained weights fingerprint)."""
-    path = paths.weights_dir() / ABLATION
-    rows = read_json(path) if path.is_file() else []
-    return {(row.get("recipe_sha256"), row.get("pretrained_sha256")): row for row in rows}
-
-
-def ablate(*, progress: bool = True) -> None:
-    """``train sentiment-ablation``: each variant of the shipped recipe trained with the same
-    seed, data and epoch budget, in :func:`ablation_variants`' order, each run saved as soon
-    as it is done.
-
-    Runs are stored by the fingerprint of the recipe they trained and of the pre-trained
-    weights they started from, and a variant already stored under both is not trained again:
-    an interrupted ablation resumes, and when validation prefers a variant that then becomes
-    the shipped recipe, the former shipped recipe (now one of its variants) is reused.
-    """
-    frame = cleaned_splits(True)
-    _, _, experiment, _ = load_sentiment_model()
-    pretrained = pretrained_digest()
-    runs = _stored_runs()
-    for name, variant in ablation_variants(experiment).items():
-        key = run_key(variant, pretrained)
-        if key in runs:
-            continue
-        model, vocab, history, seconds = train_sentiment(variant, frame, progress=progress)
-        row = _ablation_row(name, model, vocab, frame, history, variant, seconds)
-        runs[key] = row | {"recipe_sha256": key[0], "pretrained_sha256": pretrained}
-        (paths.weights_dir() / ABLATION).write_text(json.dumps(list(runs.values()), indent=1))
-        print(f"{name}: val {row['val_accuracy']:.4f} test {row['test_accuracy']:.4f}")
+    save_history(history_path(), history)
+    print(f"saved {weights_path()} (best epoch {best['epoch']}, {seconds / 60:.1f} min)")
 
 
 TEACHER_FOLDS = 5
@@ -416,7 +232,16 @@ def cross_fitted_baseline(frame: pd.DataFrame) -> np.ndarray:
             proba[held] = pipeline.predict_proba(train["tokens"].iloc[held])
         return proba
 
-    return cached("imdb-teacher", fit_folds, folds=TEACHER_FOLDS, reviews=len(train))
+    return cached("imdb-teacher", fit_folds, folds=TEACHER_FOLDS, reviews=reviews_digest(train))
+
+
+def reviews_digest(reviews: pd.DataFrame) -> str:
+    """SHA-256 of the reviews' tokens and labels in order: a cache key that changes whenever
+    what the teacher reads does (their number alone would not)."""
+    digest = hashlib.sha256()
+    for tokens, label in zip(reviews["tokens"], reviews["label"], strict=True):
+        digest.update(json.dumps([tokens, int(label)]).encode())
+    return digest.hexdigest()
 
 
 def teacher_accuracy(frame: pd.DataFrame) -> float:
@@ -451,7 +276,7 @@ def baseline(*, progress: bool = True) -> None:
     """``train sentiment-baseline``: TF-IDF + logistic regression under each stop-word policy."""
     rows = []
     for policy in STOPWORD_POLICIES:
-        frame = cleaned_with_policy(policy)
+        frame = cleaned_splits(policy)
         started = time.perf_counter()
         pipeline = fit_baseline(frame)
         seconds = time.perf_counter() - started
@@ -466,7 +291,7 @@ def baseline(*, progress: bool = True) -> None:
         rows.append(row)
         if progress:
             print(f"{policy}: val {row['validation_accuracy']:.4f} test {row['test_accuracy']:.4f}")
-    (paths.weights_dir() / BASELINE).write_text(json.dumps(rows, indent=1))
+    write_json(paths.weights_dir() / BASELINE, rows)
 
 
 TRAIN_SAMPLE = 2_000  # training reviews scored for the results table (seeded, fixed)
@@ -483,9 +308,16 @@ def evaluate_splits(
     sample = train.sample(n=min(TRAIN_SAMPLE, len(train)), random_state=SPLIT_SEED)
     sampled = pd.concat([sample, frame[frame["split"] != "train"]])
     return {
-        split: _split_result(model, vocab, sampled, split)
+        split: split_result(model, vocab, sampled, split)
         for split in ("train", "validation", "test")
     }
+
+
+def split_result(model, vocab, frame: pd.DataFrame, split: str) -> ClassificationResult:
+    """``model`` scored on one split of ``frame``."""
+    part = frame[frame["split"] == split]
+    encoded = [vocab.encode(t, model.config.max_len) for t in part["tokens"]]
+    return evaluate(model, encoded, part["label"].to_numpy())
 
 
 def shipped_results() -> dict[str, ClassificationResult]:
@@ -494,8 +326,8 @@ def shipped_results() -> dict[str, ClassificationResult]:
     model, vocab, _, _ = load_sentiment_model()
     return cached(
         "imdb-results",
-        lambda: evaluate_splits(model, vocab, cleaned_splits(True)),
-        weights=file_digest(_weights_path()),
+        lambda: evaluate_splits(model, vocab, cleaned_splits()),
+        weights=file_digest(weights_path()),
         train_sample=TRAIN_SAMPLE,
     )
 
@@ -503,31 +335,11 @@ def shipped_results() -> dict[str, ClassificationResult]:
 def test_metrics() -> dict[str, float]:
     """``evaluate sentiment``: the saved Transformer on the test split, as in the chapter."""
     model, vocab, _, _ = load_sentiment_model()
-    return _split_result(model, vocab, cleaned_splits(True), "test").summary()
+    return split_result(model, vocab, cleaned_splits(), "test").summary()
 
 
 def load_baseline() -> pd.DataFrame:
     return pd.DataFrame(read_json(paths.weights_dir() / BASELINE))
-
-
-def stored_repeat(experiment: SentimentExperiment) -> dict | None:
-    """A stored ablation run of ``experiment`` itself (the shipped recipe was once a variant of
-    an earlier one), or None: beside the shipped model it measures run-to-run variation."""
-    return _stored_runs().get(run_key(experiment, pretrained_digest()))
-
-
-def load_ablation(experiment: SentimentExperiment) -> pd.DataFrame:
-    """The stored runs of ``experiment``'s variants, in :func:`ablation_variants`' order and
-    named after them, with each run's test predictions for paired tests; variants not yet
-    trained are left out."""
-    runs = _stored_runs()
-    pretrained = pretrained_digest()
-    rows = [
-        runs[key] | {"variant": name}
-        for name, variant in ablation_variants(experiment).items()
-        if (key := run_key(variant, pretrained)) in runs
-    ]
-    return pd.DataFrame(rows, columns=None if rows else ["variant"])
 
 
 def pipeline_steps(text: str, stopwords: frozenset[str]) -> pd.DataFrame:

@@ -205,11 +205,9 @@ def pretraining_reviews(
 def unlabelled_tokens() -> list[list[str]]:
     """The ``train/unsup`` reviews, cleaned as the labelled ones (none in a labelled-only copy)."""
     from a2dl.data.imdb import load_unlabelled_reviews
-    from a2dl.data.stopwords import english_stopwords
-    from a2dl.text.cleaning import clean_review, stopwords_to_remove
+    from a2dl.text.cleaned import clean_texts
 
-    removed = stopwords_to_remove(english_stopwords(), keep_negations=True)
-    return [clean_review(text, removed) for text in load_unlabelled_reviews()]
+    return clean_texts(load_unlabelled_reviews())
 
 
 def heldout_batches(
@@ -341,11 +339,11 @@ def stored_prefix(
 
 
 def _pretrain_and_save(experiment: PretrainExperiment, resume, *, progress: bool) -> None:
-    from a2dl.text.experiment import cleaned_splits
+    from a2dl.text.cleaned import cleaned_splits
 
     unlabelled = unlabelled_tokens()
     model, vocab, history = pretrain(
-        experiment, cleaned_splits(True), unlabelled, progress=progress, resume=resume
+        experiment, cleaned_splits(), unlabelled, progress=progress, resume=resume
     )
     experiment = dataclasses.replace(experiment, model=model.config)
     seconds = sum(record["train_seconds"] for record in history)
@@ -406,7 +404,7 @@ def load_pretraining_history(cycles: int = 1) -> pd.DataFrame:
 def generate_target(
     model: SentimentTransformer, corrupted: list[int], vocab: Vocabulary, *, max_steps: int = 200
 ) -> list[int]:
-    """The decoder's greedy answer for one corrupted review: spans after ``<mask>`` markers,
+    """The decoder's greedy answer for one corrupted review: spans after ``<mask_i>`` sentinels,
     up to ``<eos>``. One token per step, each step re-reading what it wrote (causal)."""
     model.eval()
     source = torch.tensor([corrupted])

@@ -1,5 +1,5 @@
 """What a model costs: multiply-accumulates per image, counted from the layers that run, and
-images per second at inference, measured.
+images per second in training and at inference, measured.
 
 MACs are counted for convolutions, linear layers and the two matrix products inside each
 attention module (QKᵀ and AV); normalisation, activations, pooling and softmax are left out,
@@ -8,7 +8,6 @@ as is usual, because they are a small share and not multiply-accumulates.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 
@@ -17,6 +16,8 @@ from torch import nn
 
 from a2dl import paths
 from a2dl.attention import MultiHeadAttention
+from a2dl.files import write_json
+from a2dl.vision.data import normalise, random_crop_flip
 
 SPEED_FILE = "cifar10_speed.json"
 
@@ -93,6 +94,25 @@ def inference_throughput(
     return _images_per_second(batch_size, lambda: model(images), batches)
 
 
+def _augmented(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """A training batch as the bonus builds it from uint8 images: crop, flip, normalise (with
+    fixed statistics: the speed does not depend on them)."""
+    return normalise(random_crop_flip(images, generator), (0.5,) * 3, (0.25,) * 3)
+
+
+def augmentation_throughput(
+    *,
+    batch_size: int = 128,
+    batches: int = 20,
+    image_shape: tuple[int, int, int] = (3, 32, 32),
+) -> float:
+    """Images per second of building training batches on the CPU, the work that must keep up
+    with the training steps: the median over ``batches`` timed batches after a warm-up."""
+    images = torch.randint(0, 256, (batch_size, *image_shape), dtype=torch.uint8)
+    generator = torch.Generator().manual_seed(0)
+    return _images_per_second(batch_size, lambda: _augmented(images, generator), batches)
+
+
 def training_throughput(
     model: nn.Module,
     *,
@@ -101,33 +121,44 @@ def training_throughput(
     channels_last: bool = False,
     image_shape: tuple[int, int, int] = (3, 32, 32),
 ) -> float:
-    """Images per second through forward, backward and an AdamW step: the median over
-    ``steps`` timed steps after one warm-up step. The model's weights change."""
+    """Images per second of training as the bonus trains, on the model's device: uint8 images
+    augmented and normalised there, then forward, backward and an AdamW step. The median over
+    ``steps`` timed steps after one warm-up step; the model's weights change."""
     model.train()
-    images = _random_images(batch_size, image_shape, channels_last)
-    labels = torch.arange(batch_size) % 10
+    on = next(model.parameters()).device
+    images = torch.randint(0, 256, (batch_size, *image_shape), dtype=torch.uint8, device=on)
+    labels = torch.arange(batch_size, device=on) % 10
+    generator = torch.Generator().manual_seed(0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
 
     def step() -> None:
-        loss = nn.functional.cross_entropy(model(images), labels)
+        batch = _augmented(images, generator)
+        if channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        loss = nn.functional.cross_entropy(model(batch), labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if on.type == "cuda":
+            torch.cuda.synchronize()  # time the work, not its queueing
 
     return _images_per_second(batch_size, step, steps)
 
 
-def benchmark(threads: int = 2) -> None:
+def benchmark() -> None:
     """``python -m a2dl bench vision``: inference speed of each saved model and training
     speed of each architecture (and of EfficientNet-B0 at full width, the size the budget
-    ruled out), printed and kept in ``weights/cifar10_speed.json`` for the bonus chapter."""
+    ruled out), on the CPU threads the process has (``--threads``), printed and kept with
+    that count in ``weights/cifar10_speed.json`` for the bonus chapter."""
     import dataclasses
 
     from a2dl.vision import registry
     from a2dl.vision.experiment import VisionRecipe, load_model
 
-    torch.set_num_threads(threads)
+    threads = torch.get_num_threads()
     batch = VisionRecipe().batch_size
+    augmentation = augmentation_throughput(batch_size=batch)
+    print(f"{'augmentation':<24} crop, flip, normalise {augmentation:8,.0f} images/s", flush=True)
     inference, training = {}, {}
     candidates = {name: (name, None) for name in registry.MODELS}
     full = dataclasses.replace(
@@ -152,5 +183,6 @@ def benchmark(threads: int = 2) -> None:
         "training_batch_size": batch,
         "images_per_second": inference,
         "training_images_per_second": training,
+        "augmentation_images_per_second": augmentation,
     }
-    (paths.weights_dir() / SPEED_FILE).write_text(json.dumps(record, indent=1))
+    write_json(paths.weights_dir() / SPEED_FILE, record)

@@ -1,6 +1,7 @@
 """CIFAR-10 as the bonus trains on it: a stratified validation split held out of the training
 batches, per-channel normalisation from the training part only, and the standard
-augmentation (pad 4, random 32×32 crop, horizontal flip) applied batch by batch."""
+augmentation (pad 4, random 32×32 crop, horizontal flip) applied to whole batches
+on the device that trains."""
 
 from __future__ import annotations
 
@@ -67,9 +68,10 @@ def cifar_splits(validation_size: int = 5_000, seed: int = 676) -> CifarSplits:
 def normalise(
     images: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]
 ) -> torch.Tensor:
-    """uint8 (B, 3, H, W) → float32 with zero mean and unit variance per channel."""
-    mean_t = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
-    std_t = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    """uint8 (B, 3, H, W) → float32 with zero mean and unit variance per channel, on the
+    images' device."""
+    mean_t = torch.tensor(mean, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
+    std_t = torch.tensor(std, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
     return (images.float() / 255 - mean_t) / std_t
 
 
@@ -77,27 +79,40 @@ def random_crop_flip(
     images: torch.Tensor, generator: torch.Generator, padding: int = 4
 ) -> torch.Tensor:
     """Zero-pad by ``padding``, crop back to the original size at a random offset, and flip
-    half of the images left to right; one draw per image."""
+    half of the images left to right; one draw per image.
+
+    The batch is cut in a few whole-batch operations on the images' device (every crop of a
+    padded image is a view of it; one indexing picks each image's), so a GPU is not left
+    waiting on a Python loop over images. The draws come from ``generator`` on the CPU in the
+    order of a loop (offsets, then flips), so a seed gives the same batch on any device.
+    """
     batch, _, height, width = images.shape
-    padded = torch.nn.functional.pad(images, (padding,) * 4)
     offsets = torch.randint(0, 2 * padding + 1, (batch, 2), generator=generator)
     flips = torch.rand(batch, generator=generator) < 0.5
-    out = torch.empty_like(images)
-    for i, ((dy, dx), flip) in enumerate(zip(offsets.tolist(), flips.tolist(), strict=True)):
-        crop = padded[i, :, dy : dy + height, dx : dx + width]
-        out[i] = crop.flip(-1) if flip else crop
-    return out
+    offsets, flips = offsets.to(images.device), flips.to(images.device)
+    padded = torch.nn.functional.pad(images, (padding,) * 4)
+    crops = padded.unfold(2, height, 1).unfold(3, width, 1)  # (B, C, dy, dx, H, W), a view
+    every = torch.arange(batch, device=images.device)
+    cropped = crops[every, :, offsets[:, 0], offsets[:, 1]]  # (B, C, H, W)
+    return torch.where(flips.view(-1, 1, 1, 1), cropped.flip(-1), cropped)
 
 
 def training_batches(
-    splits: CifarSplits, batch_size: int, seed: int, *, augment: bool = True
+    splits: CifarSplits,
+    batch_size: int,
+    seed: int,
+    *,
+    augment: bool = True,
+    device: torch.device | str = "cpu",
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """One epoch of shuffled, augmented, normalised batches; ``seed`` fixes order and draws."""
+    """One epoch of shuffled, augmented, normalised batches on ``device``; ``seed`` fixes the
+    order and the draws. Images travel as uint8 (a quarter of the bytes of float32) and are
+    augmented and normalised where the model is."""
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(splits.train_y), generator=generator)
     for start in range(0, len(order), batch_size):
         index = order[start : start + batch_size]
-        images = splits.train_x[index]
+        images = splits.train_x[index].to(device)
         if augment:
             images = random_crop_flip(images, generator)
-        yield normalise(images, splits.mean, splits.std), splits.train_y[index]
+        yield normalise(images, splits.mean, splits.std), splits.train_y[index].to(device)

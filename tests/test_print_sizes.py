@@ -1,0 +1,133 @@
+"""Figures read at the size they are printed: no text below 7 pt once the page has scaled the
+image to the text width, legends inside the figure's width, and series colours that stay
+apart for colour-blind readers. Built from small synthetic inputs, so no data are needed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from a2dl import plots
+from a2dl.report import plotting_style
+from a2dl.vision import registry
+
+TITLES = [entry.title for entry in registry.MODELS.values()]  # the longest legend entries
+
+
+@pytest.fixture(autouse=True)
+def _style() -> None:
+    plotting_style()
+
+
+def _history(epochs: int = 6) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frame = {"epoch": np.arange(1, epochs + 1)}
+    for split in ("train", "val"):
+        frame[f"{split}_loss"] = np.linspace(2, 0.5, epochs) + rng.random(epochs) * 0.1
+        frame[f"{split}_accuracy"] = np.linspace(0.3, 0.9, epochs)
+    return pd.DataFrame(frame)
+
+
+def _range_test(optimizer: str) -> dict:
+    lrs = np.geomspace(1e-5, 1, 50)
+    return {"lr": lrs, "smoothed_loss": 2.3 - np.sin(np.linspace(0, 3, 50)), "optimizer": optimizer}
+
+
+FIGURES = {
+    "saturation (Fig. 3.1)": lambda: plots.plot_saturation(
+        pd.DataFrame(
+            [
+                {"scaling": s, "d_k": d, "entropy": 0.5, "jacobian_norm": 0.3}
+                for s in ("without 1/√d_k", "with 1/√d_k")
+                for d in (4, 16, 64)
+            ]
+        )
+    ),
+    "attention map (Figs. 3.3, 3.4)": lambda: plots.plot_attention_map(
+        np.full((40, 40), 1 / 40), [f"word{i}" for i in range(40)], queries=["q"] * 40
+    ),
+    "range tests (Fig. 5.1)": lambda: plots.plot_lr_range(
+        {t: _range_test("sgd") for t in TITLES}, {t: 1e-2 for t in TITLES}
+    ),
+    "training curves (Fig. 5.2)": lambda: plots.plot_training_curves(
+        {t: _history() for t in TITLES}
+    ),
+    "cost and accuracy (Fig. 5.3)": lambda: plots.plot_cost_accuracy(
+        pd.DataFrame(
+            {
+                "model": TITLES,
+                "epochs": [23, 50, 42, 69],
+                "images_per_second": [442.0, 1370.0, 723.0, 3541.0],
+                "test_accuracy": [0.75, 0.91, 0.92, 0.80],
+            }
+        )
+    ),
+    "confusion (Fig. 5.4)": lambda: plots.plot_confusion(
+        np.full((10, 10), 100) + np.eye(10, dtype=int) * 800,
+        ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
+        title=TITLES[1],
+    ),
+    "position similarity (Fig. 5.5)": lambda: plots.plot_position_similarity(
+        np.random.default_rng(0).normal(size=(64, 16)), 8
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_no_text_prints_below_seven_points(name):
+    fig = FIGURES[name]()
+    assert plots.printed_text_size(fig) >= plots.SMALLEST_TEXT - 1e-9
+
+
+@pytest.mark.parametrize("name", ["range tests (Fig. 5.1)", "training curves (Fig. 5.2)"])
+def test_legends_of_long_model_names_stay_inside_the_figure(name):
+    fig = FIGURES[name]()
+    renderer = plots._renderer(fig)
+    (legend,) = fig.legends
+    assert legend.get_window_extent(renderer).width <= fig.bbox.width
+
+
+def test_the_series_colours_of_a_comparison_stay_apart_for_colour_blind_readers():
+    # Machado et al. (2009) simulation matrices at full severity, applied in linear RGB
+    deficiencies = {
+        "protanopia": [[0.152, 1.053, -0.205], [0.115, 0.786, 0.099], [-0.004, -0.048, 1.052]],
+        "deuteranopia": [[0.367, 0.861, -0.228], [0.280, 0.673, 0.047], [-0.012, 0.043, 0.969]],
+        "tritanopia": [[1.256, -0.077, -0.179], [-0.078, 0.931, 0.148], [0.005, 0.691, 0.304]],
+    }
+
+    def linear(colour: str) -> np.ndarray:
+        c = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+        return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+    def lab(rgb: np.ndarray) -> np.ndarray:
+        rgb = np.clip(rgb, 0, 1)
+        xyz = np.array(
+            [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]
+        )
+        t = xyz @ rgb / np.array([0.95047, 1.0, 1.08883])
+        f = np.where(t > 0.008856, np.cbrt(t), 7.787 * t + 16 / 116)
+        return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+    colours = plots.SERIES_COLOURS[: len(registry.MODELS)]  # one per bonus network
+    for name, matrix in deficiencies.items():
+        seen = [lab(np.array(matrix) @ linear(c)) for c in colours]
+        closest = min(np.linalg.norm(a - b) for i, a in enumerate(seen) for b in seen[i + 1 :])
+        assert closest > 15, f"two series colours nearly merge under {name} (ΔE {closest:.1f})"
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+@pytest.mark.parametrize("name", ["autoencoder_graph", "self_attention_graph"])
+def test_graphs_print_at_full_size_within_the_text_width(name):
+    from a2dl import graphs
+
+    svg = getattr(graphs, name)()._repr_svg_()
+    width = float(re.search(r'<svg[^>]*width="([\d.]+)pt"', svg)[1])
+    scale = float(re.search(r"scale\(([\d.]+) ", svg)[1])
+    texts = re.findall(r'<text[^>]*font-size="([\d.]+)"[^>]*>([^<]*)</text>', svg)
+    smallest = min(float(size) for size, content in texts if content.strip())
+    assert width <= plots.TEXT_WIDTH * 72, "wider than the text: the page would shrink it"
+    assert smallest * scale >= plots.SMALLEST_TEXT, f"{smallest} pt text drawn at {scale:.2f}"
