@@ -188,3 +188,66 @@ def test_cross_validation_folds_never_share_a_file_and_cover_every_category():
     assert abs(len(first) - len(second)) <= 1
     for half in (first, second):
         assert {names[i].split("/")[0] for i in half} == {n.split("/")[0] for n in names}
+
+
+def test_the_nested_cross_validation_chooses_nothing_with_the_files_it_scores(monkeypatch):
+    """Levers and constants are chosen on one half of the files; the other half only scores."""
+    from types import SimpleNamespace
+
+    from a2dl.anomaly import nab_detector
+
+    names = [f"{c}/s{i}.csv" for c in ("catA", "catB") for i in range(4)]
+    corpus = SimpleNamespace(names=names, files=[None] * len(names))
+    calls: list[tuple[object, tuple[int, ...]]] = []
+
+    def alert_raw(_, constants, indices):
+        calls.append((constants, tuple(indices)))
+        # a score that prefers other constants on each half: the choice must follow the half
+        return dict.fromkeys(nab_detector.PROFILE_NAMES, float(hash((constants, indices[0])) % 97))
+
+    monkeypatch.setattr(nab_detector, "alert_raw", alert_raw)
+    monkeypatch.setattr(nab_detector, "normalised", lambda raw, files, profile: raw)
+    monkeypatch.setattr(nab_detector, "profiles", lambda: dict.fromkeys(nab_detector.PROFILE_NAMES))
+    space = dict(nab_detector.RANGE_CHECK_GRID)
+    size = len(nab_detector.grid(space))
+    halves = nab_detector.folds(names)
+    chosen = [nab_detector.tune(corpus, halves[1 - k], space)[0] for k in range(2)]
+    tuning = calls[:]
+    assert [set(ix) for _, ix in tuning[:size]] == [set(halves[1])] * size
+    assert [set(ix) for _, ix in tuning[size:]] == [set(halves[0])] * size
+    calls.clear()
+    nab_detector.held_out(corpus, chosen)
+    assert [(c, set(ix)) for c, ix in calls] == [
+        (chosen[0], set(halves[0])),
+        (chosen[1], set(halves[1])),
+    ]
+
+
+def test_the_scorer_reproduces_the_published_scores_of_two_nab_detectors():
+    """Numenta HTM's and Skyline's detections, as NAB's own code made them (their results
+    files at NAB's commit ea702d7, thresholded at NAB's optimised thresholds), scored by this
+    scorer, give NAB's published normalised scores (results/final_results.json) on every
+    profile."""
+    import json
+    from pathlib import Path
+
+    from a2dl.anomaly.nab_scoring import Profile, normalised, raw_score, row_rewards
+    from a2dl.data import nab
+
+    published = json.loads(
+        (Path(__file__).parent / "fixtures" / "nab_published_detections.json").read_text()
+    )
+    windows = nab.load_windows()
+    names = nab.series_names()
+    files = [row_rewards(nab.load_series(name)["timestamp"], windows[name]) for name in names]
+    profiles = nab.load_profiles()
+    for detector, entry in published["detectors"].items():
+        for name, expected in entry["profiles"].items():
+            profile = Profile.from_cost_matrix(name, profiles[name])
+            raw = 0.0
+            for series, scored in zip(names, files, strict=True):
+                detected = np.zeros(len(scored.reward), dtype=bool)
+                detected[expected["detections"].get(series, [])] = True
+                raw += raw_score(detected, scored, profile)
+            score = normalised(raw, files, profile)
+            assert score == pytest.approx(expected["normalised"], abs=1e-6), (detector, name)

@@ -14,7 +14,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 # Colours that stay apart in print and for colour-blind readers (Okabe–Ito): one per model of a
 # comparison, in order; RED marks what captions call red (anomaly windows, cut-offs). The first
@@ -338,26 +338,6 @@ def plot_irregularity(per_series: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_error_distributions(scores: np.ndarray, labels: np.ndarray, threshold: float) -> Figure:
-    """Relative reconstruction errors of normal and anomalous windows, with the threshold.
-
-    The histogram is of log10(error) on equal bins, each class normalised to unit area, so
-    that the two shapes compare fairly although anomalous windows are a tenth of the data
-    (densities per unit of a log axis drawn over linear bins would hide the upper tail)."""
-    fig = Figure(figsize=(6.4, 2.6))
-    ax = fig.subplots()
-    logged = np.log10(np.maximum(scores, 1e-3))
-    bins = np.linspace(logged.min(), logged.max(), 60)
-    ax.hist(logged[~labels], bins=bins, alpha=0.6, density=True, label="normal windows")
-    ax.hist(logged[labels], bins=bins, alpha=0.6, density=True, label="anomalous windows")
-    ax.axvline(np.log10(threshold), color="black", lw=0.8, ls="--", label="threshold")
-    ax.set_xlabel("log₁₀ of the relative reconstruction error (test split)")
-    ax.set_ylabel("density (per class)")
-    ax.legend(fontsize=LEGEND_SIZE)
-    fig.tight_layout()
-    return fig
-
-
 def plot_position_similarity(embeddings: np.ndarray, side: int) -> Figure:
     """For each patch position (one small map per position, laid out as in the image), the
     cosine similarity of its learned position embedding to every other position's."""
@@ -460,6 +440,7 @@ def plot_detector_on_series(
         rows = np.arange(series.test_start, len(series.values))
         top.plot(rows, series.scaled[rows], lw=0.6, color=SERIES_COLOURS[0])
         bottom.semilogy(ends, np.maximum(scores, 1e-3), lw=0.6, color="black")
+        bottom.yaxis.set_minor_formatter(NullFormatter())  # decades only: minor labels overlap
         bottom.axhline(threshold, color=SERIES_COLOURS[1], lw=0.9, ls="--", label="threshold")
         flagged = scores >= threshold
         bottom.plot(ends[flagged], scores[flagged], "o", ms=2, color=SERIES_COLOURS[1],
