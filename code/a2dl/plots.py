@@ -267,8 +267,8 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> Figure:
     ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=0.8)
     ax.set_xlabel("false-positive rate")
     ax.set_ylabel("true-positive rate")
-    ax.legend(loc="lower right", fontsize=LEGEND_SIZE)
     fig.tight_layout()
+    legend_below(fig, ax.get_legend_handles_labels()[0])  # below the axes, never over a curve
     return fig
 
 
