@@ -71,7 +71,7 @@ def _detections(rng: np.random.Generator) -> dict[str, object]:
         "conv1d": calibrate(blind, windows, 8),
         "vae": calibrate(blind, windows, 8),
         "linear": calibrate(noisy, windows, 8),
-        comparison.VALUE: calibrate(blind, windows, 8),
+        comparison.VALUE_BASELINE: calibrate(blind, windows, 8),
     }
 
 
@@ -80,7 +80,7 @@ def test_the_comparison_table_holds_every_detector_with_intervals_and_paired_mar
     result = comparison.compare(detections, "lstm", replicates=200)
     table = result.table.set_index("detector")
     assert list(table.index) == [
-        "lstm", "dense", "conv1d", "vae", "linear", comparison.VALUE,
+        "lstm", "dense", "conv1d", "vae", "linear", comparison.VALUE_BASELINE,
         comparison.NEVER, comparison.RANDOM,
     ]  # fmt: skip
     assert table.loc["lstm", "f1"] == pytest.approx(detections["lstm"].metrics("test")["f1"])

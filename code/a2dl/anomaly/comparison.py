@@ -12,20 +12,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from a2dl.anomaly.detectors import Detection
+from a2dl.anomaly.detectors import VALUE_BASELINE, Detection
 from a2dl.anomaly.models import DEEP, TITLES
 from a2dl.anomaly.windows import PreparedSeries
 from a2dl.metrics import bootstrap_over_groups, paired_bootstrap, trivial_detectors
 
 METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
-VALUE = "value"  # the threshold on the scaled value (a2dl.anomaly.experiment.VALUE_BASELINE)
-BASELINES = ("linear", VALUE)  # the baselines that look at the data
+BASELINES = ("linear", VALUE_BASELINE)  # the baselines that look at the data
 NEVER, RANDOM = "never alarms", "alarms at random"
 
 
 def title(name: str) -> str:
     """How the report names a detector."""
-    if name == VALUE:
+    if name == VALUE_BASELINE:
         return "threshold on the value"
     return f"{TITLES[name]} autoencoder" if name in TITLES else name
 

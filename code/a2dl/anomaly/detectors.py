@@ -20,6 +20,7 @@ from a2dl.anomaly.threshold import (
 from a2dl.anomaly.windows import WindowSet
 from a2dl.metrics import binary_summary
 
+VALUE_BASELINE = "value"  # the name of the threshold on the scaled value among the detectors
 LABELLINGS = ("instant", "inside")  # WindowSet.y (contains an instant), WindowSet.inside
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from a2dl import device, paths
-from a2dl.anomaly.detectors import Detection, calibrate, value_scores
+from a2dl.anomaly.detectors import VALUE_BASELINE, Detection, calibrate, value_scores
 from a2dl.anomaly.models import (
     ARCHITECTURES,
     DEEP,
@@ -253,9 +253,6 @@ def evaluate_selected(
     experiment = experiment or AnomalyExperiment()
     detection = detections(experiment)[load_selection()["best"]]
     return detection.windows, detection, {split: detection.metrics(split) for split in SPLITS}
-
-
-VALUE_BASELINE = "value"  # the key of the threshold on the scaled value among the detections
 
 
 def detections(

@@ -167,13 +167,13 @@ def run_row(name, model, vocab, frame, history, experiment, seconds) -> dict:
     }
 
 
-def shipped_model_row(frame: pd.DataFrame) -> tuple[SentimentExperiment, dict]:
-    """The shipped model as the first seed of its recipe: evaluated, not trained again
-    (fine-tuning is deterministic on a CPU, so training it again gives the same weights)."""
-    model, vocab, experiment, metadata = load_sentiment_model()
+def shipped_model_row(shipped: tuple, frame: pd.DataFrame) -> dict:
+    """The shipped model (``load_sentiment_model()``) as the first seed of its recipe:
+    evaluated, not trained again (fine-tuning is deterministic on a CPU, so training it again
+    gives the same weights)."""
+    model, vocab, experiment, metadata = shipped
     history = load_history(shipped_history_path())
-    row = run_row(SHIPPED, model, vocab, frame, history, experiment, metadata["train_seconds"])
-    return experiment, row
+    return run_row(SHIPPED, model, vocab, frame, history, experiment, metadata["train_seconds"])
 
 
 def ablate(*, progress: bool = True) -> None:
@@ -193,10 +193,11 @@ def ablate(*, progress: bool = True) -> None:
                 flush=True,
             )
 
-    experiment = load_sentiment_model()[2]
+    shipped = load_sentiment_model()
+    experiment = shipped[2]
     shipped_key = run_key(experiment, pretrained)
     if shipped_key not in runs:
-        store(shipped_key, shipped_model_row(frame)[1])
+        store(shipped_key, shipped_model_row(shipped, frame))
     for name, recipe in planned_runs(experiment):
         key = run_key(recipe, pretrained)
         if key in runs:
