@@ -152,13 +152,12 @@ def bootstrap_over_groups(
     draws = weighted_binary_summary(y_true, y_pred, score, weights)
     base_rate = (weights @ np.asarray(y_true, float)) / weights.sum(axis=1)
     alarm_rate = (weights @ np.asarray(y_pred, float)) / weights.sum(axis=1)
+    # the trivial detectors of each replicate, once: (replicates, detectors) per metric
+    trivial = [trivial_detectors(p, q) for p, q in zip(base_rate, alarm_rate, strict=True)]
     intervals = {}
     for name, values in draws.items():
-        trivial = [
-            [detector[name] for detector in trivial_detectors(p, q).values()]
-            for p, q in zip(base_rate, alarm_rate, strict=True)
-        ]
-        best_trivial = np.nanmax(np.asarray(trivial, dtype=float), axis=1)
+        per_detector = [[detector[name] for detector in t.values()] for t in trivial]
+        best_trivial = np.nanmax(np.asarray(per_detector, dtype=float), axis=1)
         intervals[name] = percentile_interval(values, level)
         intervals[f"{name}_margin"] = percentile_interval(values - best_trivial, level)
     return intervals
