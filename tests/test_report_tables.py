@@ -146,20 +146,30 @@ def test_written_scientific_numbers_align_right_in_tables():
 
 def test_command_tables_list_every_entry_of_the_cli(tmp_path):
     from a2dl import cli
-    from a2dl.report import command_table, weights_summary
+    from a2dl.report import command_table
 
     table = command_table(cli.EXPERIMENTS, "python -m a2dl train")
     assert table["command"].tolist() == [f"`python -m a2dl train {n}`" for n in cli.EXPERIMENTS]
     shown = markdown_table(table, markdown_columns=("command", "what it does")).data
     assert "`python -m a2dl train sentiment-pretrain`" in shown  # code, not escaped backticks
 
-    for name in ("nab_dense.pt", "nab_dense.history.json", "nab_selection.json", "cifar10_vit.pt"):
+
+def test_the_artefact_table_merges_rows_that_differ_only_in_a_model_name(tmp_path):
+    from a2dl.report import artefact_table
+
+    for name in ("nab_dense.pt", "nab_lstm.pt", "nab_selection.json", "cifar10_vit.pt"):
         (tmp_path / name).write_bytes(b"x" * 1000)
-    summary = weights_summary(tmp_path).set_index("part")
-    assert summary.loc[
-        "Part II", ["weights (.pt)", "histories", "other records (.json)"]
-    ].tolist() == [1, 1, 1]
-    assert summary.loc["Bonus", "MB"] == 0.001 and summary.loc["Part IV", "weights (.pt)"] == 0
+    table = artefact_table(tmp_path).set_index("command")
+    anomaly = table.loc["`python -m a2dl train anomaly`"]
+    assert anomaly["writes"] == (
+        "`nab_<model>.pt`, `nab_<model>.history.json`, `nab_selection.json`"
+    )
+    assert anomaly["reads"] == "NAB" and anomaly["MB"] == 0.003
+    vision = table.loc["`python -m a2dl train vision-<name>`"]
+    assert vision["writes"] == "`cifar10_<name>.pt`, `cifar10_<name>.history.json`"
+    assert vision["MB"] == 0.001
+    assert "`nab_streaming.pt`" in table.loc["`python -m a2dl train nab-detector`", "reads"]
+    assert "`python -m a2dl bench report`" not in table.index  # writes nothing
 
 
 def test_names_in_nowrap_columns_break_only_where_they_may():

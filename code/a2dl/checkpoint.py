@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
+from a2dl.artefacts import rebuild_command
 from a2dl.errors import WeightsFileError, WeightsMismatchError
 from a2dl.files import atomic_write, write_json
 
@@ -25,29 +26,12 @@ ConfigT = TypeVar("ConfigT")
 __all__ = ["WeightsFileError", "WeightsMismatchError", "load_weights", "save_weights"]
 
 
-def rebuild_command(path: Path) -> str:
-    """The command that writes the weights file ``path`` (named in every error about it)."""
-    stem = path.name.split(".")[0]
-    if stem == "cifar10_speed":
-        return "python -m a2dl bench vision"
-    if stem.startswith("cifar10_"):
-        return f"python -m a2dl train vision-{stem.removeprefix('cifar10_')}"
-    experiment = {
-        "nab_streaming": "nab-streaming",
-        "imdb_transformer": "sentiment",
-        "imdb_pretrained": "sentiment-pretrain",
-        "imdb_pretrained_2cycles": "sentiment-ablation",  # made for its "two pre-training cycles"
-        "imdb_baseline": "sentiment-baseline",
-        "imdb_ablation": "sentiment-ablation",
-    }.get(stem, "anomaly" if stem.startswith("nab_") else None)
-    return f"python -m a2dl train {experiment}" if experiment else "python -m a2dl train --help"
-
-
 def _way_out(path: Path) -> str:
-    return (
-        f"Restore the shipped file with `git checkout -- weights/{path.name}`, or rebuild it "
-        f"with `{rebuild_command(path)}`."
-    )
+    restore = f"git checkout -- weights/{path.name}"
+    rebuild = rebuild_command(path.name)
+    if rebuild == restore:
+        return f"Restore the shipped file with `{restore}`."
+    return f"Restore the shipped file with `{restore}`, or rebuild it with `{rebuild}`."
 
 
 def tensor_digest(state: dict[str, torch.Tensor]) -> str:

@@ -11,69 +11,16 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from a2dl import artefacts
 from a2dl.device import CHOICES  # light: a2dl.device imports torch only when used
 from a2dl.evaluation import EVALUATIONS  # light: the evaluations import torch only when run
 
-# name -> ("module:function[:argument]", what it does). Imported only when run, so --help
-# stays fast; an argument after a second colon is passed to the function first.
-EXPERIMENTS: dict[str, tuple[str, str]] = {
-    "anomaly": (
-        "a2dl.anomaly.experiment:train_all",
-        "Part II dense, Conv1D, LSTM and variational autoencoders on NAB (about 15 min)",
-    ),
-    "nab-streaming": (
-        "a2dl.anomaly.streaming:train_and_save",
-        "Part II streaming detectors for NAB scoring, one per file (needs `anomaly` first)",
-    ),
-    "nab-detector": (
-        "a2dl.anomaly.nab_detector:tune_and_save",
-        "Part II streaming detector's constants, by two-fold cross-validation over files (5 min)",
-    ),
-    "sentiment-pretrain": (
-        "a2dl.text.pretraining:pretrain_and_save",
-        "Part IV denoising pre-training of the encoder-decoder on training reviews",
-    ),
-    "sentiment": (
-        "a2dl.text.experiment:train_and_save",
-        "Part IV classifier, fine-tuned from `sentiment-pretrain`'s weights",
-    ),
-    "sentiment-baseline": (
-        "a2dl.text.experiment:baseline",
-        "Part IV TF-IDF + logistic regression, three stop-word policies (2 min)",
-    ),
-    "sentiment-ablation": (
-        "a2dl.text.ablation:ablate",
-        "Part IV ablation: the recipe and each variant over several seeds, resumable (hours)",
-    ),
-    **{
-        f"vision-{name}": (
-            f"a2dl.vision.experiment:train_and_save:{name}",
-            f"Bonus: {title} on CIFAR-10 (a budget of 40 CPU-minutes)",
-        )
-        # the registry's titles, written out so that --help does not import torch
-        for name, title in (
-            ("vit", "ViT (from scratch)"),
-            ("vgg", "VGG-11 (½ width, BN)"),
-            ("resnet", "ResNet-20"),
-            ("efficientnet", "EfficientNet-B0 (½ width, no dropout or stochastic depth)"),
-        )
-    },
-}
-BENCHMARKS: dict[str, tuple[str, str]] = {
-    "sentiment": (
-        "a2dl.text.bench:benchmark",
-        "Part IV Transformer: tokens per second and seconds per epoch, training and inference",
-    ),
-    "vision": (
-        "a2dl.vision.cost:benchmark",
-        "Bonus: training and inference images per second of the four networks (writes "
-        "weights/; the report's are on --threads 2)",
-    ),
-    "report": (
-        "a2dl.chapter_timing:benchmark",
-        "the report's execution time: each chapter in a fresh kernel and its slowest cells",
-    ),
-}
+# name -> ("module:function[:argument]", what it does), from the one table of artefacts.
+# Imported only when run, so --help stays fast; an argument after a second colon is passed to
+# the function first.
+EXPERIMENTS = artefacts.commands("train")
+LR_RANGES = artefacts.commands("lr-range")
+BENCHMARKS = artefacts.commands("bench")
 
 
 def _resolve(target: str) -> Callable[..., object]:
@@ -138,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         "lr-range",
         help="learning-rate range test of a bonus network (writes weights/)",
     )
-    lr_range.add_argument("network", choices=[n for n in EXPERIMENTS if n.startswith("vision-")])
+    lr_range.add_argument("network", choices=list(LR_RANGES))
     lr_range.add_argument("--device", choices=CHOICES, default="auto")
     _add_threads(lr_range)
 
@@ -220,9 +167,7 @@ def _run(args: argparse.Namespace) -> int:
         if hasattr(args, "device"):  # train and lr-range
             print(f"device: {device.select(args.device)}, {threads} CPU threads")
     if args.command == "lr-range":
-        from a2dl.vision.experiment import lr_range
-
-        lr_range(args.network.removeprefix("vision-"))
+        _resolve(LR_RANGES[args.network][0])()
     elif args.command == "train":
         groups = {
             "all": list(EXPERIMENTS),

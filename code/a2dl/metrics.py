@@ -19,6 +19,8 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from a2dl import artefacts
+
 
 def binary_summary(y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray) -> dict[str, float]:
     """Accuracy, balanced accuracy, and the positive class's precision, recall, F1, ROC and
@@ -66,7 +68,9 @@ def trivial_detectors(base_rate: float, alarm_rate: float) -> dict[str, dict[str
     }
 
 
-def resample_weights(groups: np.ndarray, *, replicates: int = 1000, seed: int = 676) -> np.ndarray:
+def resample_weights(
+    groups: np.ndarray, *, replicates: int = 1000, seed: int = artefacts.SEED
+) -> np.ndarray:
     """Bootstrap resamples of whole groups as weights, (replicates, rows): each row counts as
     often as its group was drawn. Windows of one series overlap and share its anomalies, so
     they are not independent draws; series are."""
@@ -142,7 +146,7 @@ def bootstrap_over_groups(
     *,
     replicates: int = 1000,
     level: float = 0.95,
-    seed: int = 676,
+    seed: int = artefacts.SEED,
 ) -> dict[str, tuple[float, float]]:
     """Percentile confidence intervals of every :func:`binary_summary` metric, and of its
     margin over the better trivial detector (same alarm rate), resampling whole groups.
@@ -171,7 +175,7 @@ def paired_bootstrap(
     *,
     replicates: int = 1000,
     level: float = 0.95,
-    seed: int = 676,
+    seed: int = artefacts.SEED,
 ) -> dict[str, tuple[float, float, float]]:
     """The margin of one detector over another, each given as (decisions, scores), on every
     :func:`binary_summary` metric: (margin on all data, interval low, interval high). Both

@@ -16,7 +16,7 @@ import torch
 import yaml
 from IPython.display import Markdown
 
-from a2dl import paths
+from a2dl import artefacts, paths
 from a2dl.numberstyle import (  # noqa: F401  (the chapters import the formatters from here too)
     count,
     percent,
@@ -26,7 +26,7 @@ from a2dl.numberstyle import (  # noqa: F401  (the chapters import the formatter
     tex_count,
 )
 
-DEFAULT_SEED = 676
+DEFAULT_SEED = artefacts.SEED
 
 
 @dataclass(frozen=True)
@@ -242,29 +242,48 @@ def command_table(entries: dict[str, tuple[str, str]], command: str) -> pd.DataF
     )
 
 
-def weights_summary(folder: Path | None = None) -> pd.DataFrame:
-    """The trained weights and their records per part of the report, from the files present:
-    ``<name>.pt`` (weights), ``<name>.history.json`` (metrics per epoch) and other ``.json``
-    records (selections, range tests, speeds, ablation runs), with their total size in MB."""
+def artefact_table(folder: Path | None = None) -> pd.DataFrame:
+    """The table of artefacts (:mod:`a2dl.artefacts`) as the appendix shows it: per command,
+    the files it writes under ``weights/`` and what it reads, with the written files' size in
+    MB. Commands that differ only in a model's name share a row (``<name>``, ``<model>``)."""
     folder = folder or paths.weights_dir()
-    parts = {"nab": "Part II", "imdb": "Part IV", "cifar10": "Bonus"}
-    rows = []
-    for prefix, part in parts.items():
-        files = sorted(folder.glob(f"{prefix}_*"))
-        histories = [f for f in files if f.name.endswith(".history.json")]
-        rows.append(
-            {
-                "part": part,
-                "files": f"{prefix}_*",
-                "weights (.pt)": sum(f.suffix == ".pt" for f in files),
-                "histories": len(histories),
-                "other records (.json)": sum(
-                    f.suffix == ".json" and f not in histories for f in files
-                ),
-                "MB": sum(f.stat().st_size for f in files) / 1e6,
-            }
+    rows: dict[str, dict[str, object]] = {}
+    for artefact in artefacts.ARTEFACTS:
+        if not artefact.writes:
+            continue
+        command = _generic(artefact.command)
+        row = rows.setdefault(command, {"writes": [], "reads": [], "MB": 0.0})
+        row["MB"] += (
+            sum((folder / f).stat().st_size for f in artefact.writes if (folder / f).is_file())
+            / 1e6
         )
-    return pd.DataFrame(rows)
+        for key in ("writes", "reads"):
+            for name in map(_generic, getattr(artefact, key)):
+                if name not in row[key]:
+                    row[key].append(name)
+    return pd.DataFrame(
+        [
+            {
+                "command": f"`{command}`",
+                "writes": ", ".join(f"`{f}`" for f in row["writes"]),
+                "reads": ", ".join(f"`{f}`" if "." in f else f for f in row["reads"]),
+                "MB": row["MB"],
+            }
+            for command, row in rows.items()
+        ]
+    )
+
+
+_MODEL_NAMES = re.compile(
+    rf"(?<=nab_)({'|'.join(artefacts.ANOMALY_MODELS)})(?=\.)"
+    rf"|(?<=[_-])({'|'.join(artefacts.VISION_MODELS)})(?=\.|$)"
+)
+
+
+def _generic(text: str) -> str:
+    """A command or file name with its model's name replaced by ``<model>`` (Part II) or
+    ``<name>`` (the bonus networks)."""
+    return _MODEL_NAMES.sub(lambda m: "<model>" if m.group(1) else "<name>", text)
 
 
 def coverage_table(path: Path | None = None) -> Markdown:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from a2dl import paths
+from a2dl import artefacts, paths
 from a2dl.data.imdb import DATASET_PAGE
 from a2dl.notebook import ChapterExecutionError, execute_chapter, fill_inline_values
 
@@ -49,12 +49,8 @@ class BonusFiles:
 
 
 def default_bonus(root: Path) -> BonusFiles:
-    from a2dl.vision import registry
-
-    weights = [Path(f"weights/cifar10_{name}.pt") for name in registry.MODELS]
-    weights += [Path(f"weights/cifar10_{name}.history.json") for name in registry.MODELS]
-    weights.append(Path("weights/cifar10_speed.json"))
-    return BonusFiles(Path("chapters/05-bonus-vision.qmd"), tuple(weights))
+    weights = tuple(Path("weights") / name for name in artefacts.vision_files())
+    return BonusFiles(Path("chapters/05-bonus-vision.qmd"), weights)
 
 
 def default_parts(root: Path) -> dict[str, list[PartFiles]]:
@@ -63,9 +59,15 @@ def default_parts(root: Path) -> dict[str, list[PartFiles]]:
 
     selection = root / "weights" / "nab_selection.json"
     best = json.loads(selection.read_text())["best"] if selection.is_file() else "missing"
-    part2 = PartFiles(2, Path("chapters/02-anomaly-detection.qmd"), Path(f"weights/nab_{best}.pt"))
+    part2 = PartFiles(
+        2,
+        Path("chapters/02-anomaly-detection.qmd"),
+        Path("weights") / artefacts.weights_name(f"nab_{best}"),
+    )
     part4 = PartFiles(
-        4, Path("chapters/04-sentiment-transformer.qmd"), Path("weights/imdb_transformer.pt")
+        4,
+        Path("chapters/04-sentiment-transformer.qmd"),
+        Path("weights") / artefacts.weights_name("imdb_transformer"),
     )
     return {"submission": [part2, part4], "checkpoint": [part2]}
 

@@ -18,6 +18,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from a2dl import artefacts
+
 Batch = Any
 StepLoss = Callable[[nn.Module, Batch], torch.Tensor]
 EpochMetrics = Callable[[nn.Module], dict[str, float]]
@@ -43,7 +45,7 @@ class TrainConfig:
     patience: int | None = None
     monitor: str = "val_loss"
     mode: str = "min"
-    seed: int = 676
+    seed: int = artefacts.SEED
     # False: end with the last epoch's state instead of the best one; set ``patience`` to None as
     # well for no early stopping at all
     keep_best: bool = True

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from a2dl import device, paths
+from a2dl import artefacts, device
 from a2dl.anomaly.detectors import VALUE_BASELINE, Detection, calibrate, value_scores
 from a2dl.anomaly.models import (
     ARCHITECTURES,
@@ -160,8 +160,8 @@ def train_architecture(
 
 def _paths(name: str):
     return (
-        paths.weights_dir() / f"nab_{name}.pt",
-        paths.weights_dir() / f"nab_{name}.history.json",
+        artefacts.weights_path(f"nab_{name}"),
+        artefacts.history_path(f"nab_{name}"),
     )
 
 
@@ -203,11 +203,11 @@ def train_all(*, progress: bool = True) -> None:
         "best": chosen,
         "architectures": rows,
     }
-    write_json(paths.weights_dir() / SELECTION, selection)
+    write_json(artefacts.record_path(SELECTION), selection)
 
 
 def load_selection() -> dict:
-    return read_json(paths.weights_dir() / SELECTION)
+    return read_json(artefacts.record_path(SELECTION))
 
 
 def load_autoencoder(name: str) -> tuple[WindowAutoencoder, pd.DataFrame, dict]:

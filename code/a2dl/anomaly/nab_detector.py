@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from a2dl import paths
+from a2dl import artefacts
 from a2dl.anomaly.nab_scoring import (
     PROFILE_NAMES,
     Profile,
@@ -36,7 +36,6 @@ from a2dl.checkpoint import read_json, save_history
 
 TUNING = "nab_detector.json"
 ALL_LENGTHS = (64, 16)
-SEED = 676
 # The constants tried; every combination is scored (288 in all).
 GRID: dict[str, tuple] = {
     "lengths": ((64,), (64, 16)),
@@ -116,7 +115,7 @@ def corpus_scores(scores: list[np.ndarray], files: list[ScoredFile]) -> dict[str
     }
 
 
-def folds(names: list[str], seed: int = SEED) -> list[list[int]]:
+def folds(names: list[str], seed: int = artefacts.SEED) -> list[list[int]]:
     """Two halves of the files: each category's files, shuffled (seeded), are dealt out one
     at a time to whichever half is smaller, so both halves hold every kind of series."""
     rng = np.random.default_rng(seed)
@@ -200,7 +199,7 @@ def cross_validate(corpus: StreamedCorpus) -> dict:
 def tune_and_save(*, progress: bool = True) -> None:
     """``train nab-detector``: the cross-validation, written to ``weights/nab_detector.json``."""
     result = cross_validate(streamed_corpus())
-    save_history(paths.weights_dir() / TUNING, result)
+    save_history(artefacts.record_path(TUNING), result)
     if progress:
         print(f"held-out NAB scores: {result['held_out']}")
 
@@ -211,7 +210,7 @@ def constants_from(values: dict) -> DetectorConstants:
 
 
 def load_tuning() -> dict:
-    return read_json(paths.weights_dir() / TUNING)
+    return read_json(artefacts.record_path(TUNING))
 
 
 def shipped_constants() -> DetectorConstants:

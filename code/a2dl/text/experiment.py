@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from a2dl import device, paths
+from a2dl import artefacts, device
 from a2dl.cache import cached, file_digest
 from a2dl.checkpoint import load_history, load_weights, read_json, save_history, save_weights
 from a2dl.files import write_json
@@ -170,11 +170,11 @@ def train_sentiment(
 
 
 def weights_path(name: str = WEIGHTS):
-    return paths.weights_dir() / f"{name}.pt"
+    return artefacts.weights_path(name)
 
 
 def history_path(name: str = WEIGHTS):
-    return paths.weights_dir() / f"{name}.history.json"
+    return artefacts.history_path(name)
 
 
 def load_sentiment_model(
@@ -291,7 +291,7 @@ def baseline(*, progress: bool = True) -> None:
         rows.append(row)
         if progress:
             print(f"{policy}: val {row['validation_accuracy']:.4f} test {row['test_accuracy']:.4f}")
-    write_json(paths.weights_dir() / BASELINE, rows)
+    write_json(artefacts.record_path(BASELINE), rows)
 
 
 TRAIN_SAMPLE = 2_000  # training reviews scored for the results table (seeded, fixed)
@@ -339,7 +339,7 @@ def test_metrics() -> dict[str, float]:
 
 
 def load_baseline() -> pd.DataFrame:
-    return pd.DataFrame(read_json(paths.weights_dir() / BASELINE))
+    return pd.DataFrame(read_json(artefacts.record_path(BASELINE)))
 
 
 def pipeline_steps(text: str, stopwords: frozenset[str]) -> pd.DataFrame:

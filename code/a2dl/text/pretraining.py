@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from a2dl import device, paths
+from a2dl import artefacts, device
 from a2dl.checkpoint import (
     WeightsMismatchError,
     load_history,
@@ -306,11 +306,11 @@ def _stem(cycles: int) -> str:
 
 def weights_path(cycles: int = 1):
     """The shipped pre-training (one cycle), or its extension to ``cycles``."""
-    return paths.weights_dir() / f"{_stem(cycles)}.pt"
+    return artefacts.weights_path(_stem(cycles))
 
 
 def history_path(cycles: int = 1):
-    return paths.weights_dir() / f"{_stem(cycles)}.history.json"
+    return artefacts.history_path(_stem(cycles))
 
 
 def stored_prefix(

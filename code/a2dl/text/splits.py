@@ -12,10 +12,11 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from a2dl import artefacts
 from a2dl.data.imdb import load_reviews
 
 FRACTIONS = {"train": 0.70, "validation": 0.15, "test": 0.15}
-SPLIT_SEED = 676
+SPLIT_SEED = artefacts.SEED
 
 
 def imdb_splits(root: Path | None = None, *, seed: int = SPLIT_SEED) -> pd.DataFrame:

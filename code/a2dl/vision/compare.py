@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from a2dl import paths
+from a2dl import artefacts
 from a2dl.checkpoint import read_json
 from a2dl.lr_range import curve_dips, suggested_peak
 from a2dl.metrics import ClassificationResult
@@ -50,7 +50,7 @@ def load_and_test(splits: CifarSplits) -> dict[str, SavedModel]:
 
 def load_speeds() -> dict:
     """Inference speeds written by ``python -m a2dl bench vision``."""
-    return read_json(paths.weights_dir() / SPEED_FILE)
+    return read_json(artefacts.record_path(SPEED_FILE))
 
 
 def kept_epoch(history: pd.DataFrame) -> dict:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from a2dl import paths
+from a2dl import artefacts
 from a2dl.attention import MultiHeadAttention
 from a2dl.files import write_json
 from a2dl.vision.data import normalise, random_crop_flip
@@ -185,4 +185,4 @@ def benchmark() -> None:
         "training_images_per_second": training,
         "augmentation_images_per_second": augmentation,
     }
-    write_json(paths.weights_dir() / SPEED_FILE, record)
+    write_json(artefacts.record_path(SPEED_FILE), record)

@@ -12,6 +12,7 @@ from functools import cache
 import numpy as np
 import torch
 
+from a2dl import artefacts
 from a2dl.data.cifar10 import load_cifar10
 
 
@@ -45,7 +46,7 @@ def stratified_holdout(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
 
 
 @cache
-def cifar_splits(validation_size: int = 5_000, seed: int = 676) -> CifarSplits:
+def cifar_splits(validation_size: int = 5_000, seed: int = artefacts.SEED) -> CifarSplits:
     train_x, train_y, test_x, test_y, classes = load_cifar10()
     held = stratified_holdout(train_y, validation_size, seed)
     fit_part = train_x[~held].astype(np.float64) / 255

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from a2dl import device, paths
+from a2dl import artefacts, device
 from a2dl.cache import cached, file_digest
 from a2dl.checkpoint import (
     config_to_dict,
@@ -113,11 +113,11 @@ def recipe_for(name: str) -> VisionRecipe:
 
 
 def weights_path(name: str) -> Path:
-    return paths.weights_dir() / f"cifar10_{name}.pt"
+    return artefacts.weights_path(f"cifar10_{name}")
 
 
 def history_path(name: str) -> Path:
-    return paths.weights_dir() / f"cifar10_{name}.history.json"
+    return artefacts.history_path(f"cifar10_{name}")
 
 
 def prepare(model: nn.Module, name: str) -> nn.Module:
@@ -252,7 +252,7 @@ def train_and_save(name: str, *, progress: bool = True) -> None:
 
 
 def lr_range_path(name: str) -> Path:
-    return paths.weights_dir() / f"cifar10_{name}.lr_range.json"
+    return artefacts.record_path(f"cifar10_{name}.lr_range.json")
 
 
 LR_RANGE_STEPS = 200  # about half an epoch at batch 128: a minute or two per network on 2 cores
@@ -330,7 +330,7 @@ def test_result(
     model, metadata = load_model(name)
     recipe = metadata.get("recipe", {})
     splits = splits or cifar_splits(
-        recipe.get("validation_size", 5_000), recipe.get("train", {}).get("seed", 676)
+        recipe.get("validation_size", 5_000), recipe.get("train", {}).get("seed", artefacts.SEED)
     )
     flip = bool(recipe.get("test_time_flip", False))
     result = cached(

@@ -9,6 +9,7 @@ from typing import Any
 
 from torch import nn
 
+from a2dl.artefacts import VISION_MODELS as TITLES
 from a2dl.vision.convnets import (
     VGG,
     EfficientNet,
@@ -32,13 +33,13 @@ class ModelEntry:
 
 
 MODELS: dict[str, ModelEntry] = {
-    "vit": ModelEntry("ViT (from scratch)", VisionTransformer, ViTConfig, channels_last=False),
-    "vgg": ModelEntry("VGG-11 (½ width, BN)", VGG, VGGConfig, channels_last=True),
-    "resnet": ModelEntry("ResNet-20", ResNet, ResNetConfig, channels_last=True),
+    "vit": ModelEntry(TITLES["vit"], VisionTransformer, ViTConfig, channels_last=False),
+    "vgg": ModelEntry(TITLES["vgg"], VGG, VGGConfig, channels_last=True),
+    "resnet": ModelEntry(TITLES["resnet"], ResNet, ResNetConfig, channels_last=True),
     # B0 as trained here: half its width, and without the dropout and stochastic depth that
     # regularise its ImageNet schedule (tests check the name against the default config)
     "efficientnet": ModelEntry(
-        "EfficientNet-B0 (½ width, no dropout or stochastic depth)",
+        TITLES["efficientnet"],
         EfficientNet,
         EfficientNetConfig,
         True,
