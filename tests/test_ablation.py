@@ -31,7 +31,14 @@ def test_each_ablation_variant_changes_one_thing_of_the_shipped_recipe(shipped_l
     for name, variant in variants.items():
         changed = {
             part
-            for part in ("model", "train", "pretrained", "pretraining_cycles", "teacher_weight")
+            for part in (
+                "model",
+                "train",
+                "pretrained",
+                "pretraining_cycles",
+                "teacher_weight",
+                "keep_negations",
+            )
             if getattr(variant, part) != getattr(shipped, part)
         }
         assert len(changed) == 1, name
@@ -181,3 +188,46 @@ def test_two_seeds_share_the_pretrained_tensors_bit_for_bit(tmp_path, monkeypatc
     assert all(torch.equal(started[1][n], pretrained.state_dict()[n]) for n in shared)
     assert not torch.equal(started[1]["query"], started[2]["query"])
     assert not torch.equal(first_batch[1], first_batch[2])
+
+
+def test_the_verdicts_the_chapter_prints_follow_the_rule():
+    from a2dl.text.ablation_report import AblationFacts
+
+    table = pd.DataFrame(
+        {
+            "variant": [ab.SHIPPED, "no dropout", "no weight decay", "dropout 0.4"],
+            "seeds": [5, 3, 3, 1],
+            "test_delta": [0.0, -0.0065, 0.0010, 0.0020],
+            "test_p_holm": [float("nan"), 0.0004, 0.8, float("nan")],
+            "effect": [False, True, False, False],
+            "gap": [0.05, 0.081, 0.05, 0.04],
+        }
+    )
+    facts = AblationFacts(
+        runs=pd.DataFrame(),
+        table=table,
+        planned=["no dropout", "no weight decay", "dropout 0.4", "512 tokens"],
+        short_of_seeds={"dropout 0.4": 1, "512 tokens": 0},
+        preferred=ab.SHIPPED,
+    )
+    assert facts.verdict("no dropout").startswith("-0.65 points (adjusted")
+    assert facts.verdict("no dropout").endswith("an effect beyond the seed noise")
+    assert facts.verdict("no weight decay").endswith("within the seed noise")
+    assert facts.verdict("dropout 0.4") == "+0.20 points from 1 seed, too few to test"
+    assert facts.verdict("512 tokens") == "not run yet"
+    assert facts.gap_points("no dropout") == "8.1" and facts.gap_points("512 tokens") == "—"
+    assert facts.selection_note().startswith("No variant beats the chosen recipe")
+    assert facts.waiting_note().startswith("2 of the 4 variants have fewer than")
+    preferring = AblationFacts(table, table, [], {}, "no dropout")
+    assert "prefers “no dropout”" in preferring.selection_note()
+    assert preferring.waiting_note() == ""
+
+
+def test_the_stop_word_variant_cleans_its_reviews_with_the_negations_removed():
+    from a2dl.text.cleaned import removed_words
+
+    shipped = ex.default_experiment()
+    variant = ab.ablation_variants(shipped)[ab.STOPWORD_VARIANT]
+    assert shipped.stopwords == "keep negations" and variant.stopwords == "remove all"
+    assert "not" not in removed_words(shipped.stopwords)
+    assert "not" in removed_words(variant.stopwords)

@@ -117,3 +117,21 @@ def test_results_per_category_and_the_series_to_show():
 def test_intervals_are_written_in_percentage_points_or_a_dash():
     assert comparison.interval_text(0.1234, 0.5) == "12.3–50.0"
     assert comparison.interval_text(float("nan"), 0.5) == "—"
+
+
+def test_table_cells_give_values_and_intervals_and_a_dash_where_undefined():
+    import pandas as pd
+
+    from a2dl.anomaly.comparison import exclusion_text, margin_text, value_and_interval
+
+    trivial = pd.Series({"f1": 0.1, "precision": float("nan")})
+    assert value_and_interval(trivial, ["f1", "precision"]) == [["10.0", "—"]]
+    learnt = pd.Series({"f1": 0.3, "f1_low": 0.2, "f1_high": 0.35})
+    assert value_and_interval(learnt, ["f1"]) == [["30.0"], ["(20.0–35.0)"]]
+    margins = {"f1": (0.02, -0.01, 0.05), "roc_auc": (0.031, 0.001, 0.06)}
+    assert margin_text(margins, "f1") == "+2.0 points (-1.0 to +5.0)"
+    assert margin_text(margins, "roc_auc") == "+0.031 (+0.001 to +0.060)"
+    assert exclusion_text([], "none") == "none"
+    assert exclusion_text(["roc_auc", "f1"], "none") == (
+        "the interval excludes zero for ROC-AUC, F1"
+    )

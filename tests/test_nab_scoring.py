@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from a2dl.anomaly.nab_scoring import (
     MAX_TP,
@@ -251,3 +252,63 @@ def test_the_scorer_reproduces_the_published_scores_of_two_nab_detectors():
                 raw += raw_score(detected, scored, profile)
             score = normalised(raw, files, profile)
             assert score == pytest.approx(expected["normalised"], abs=1e-6), (detector, name)
+
+
+def test_refits_start_after_probation_and_repeat_every_refit_every_rows():
+    from a2dl.anomaly.streaming import StreamingConfig, refit_starts
+
+    never = StreamingConfig("dense", 1)
+    assert refit_starts(5000, never) == [0]
+    every = StreamingConfig("dense", 1, refit_every=1000)
+    assert refit_starts(5000, every) == [0, 1750, 2750, 3750, 4750]  # probation: 750 rows
+    assert refit_starts(1500, every) == [0, 1225]  # probation: 225 rows
+    assert refit_starts(1100, every) == [0]  # the first refit would be at 1165
+
+
+@pytest.mark.parametrize("refit_every", [None, 300])
+def test_a_streaming_detectors_error_at_a_row_never_depends_on_a_later_row(refit_every):
+    """Trained through the one training loop, with or without refits: two streams that agree
+    up to row t get the same errors up to row t, whatever follows."""
+    from a2dl.anomaly.streaming import stream_errors, train_streaming
+
+    rng = np.random.default_rng(5)
+    base = np.sin(np.arange(1400) / 9) + 0.1 * rng.normal(size=1400)
+    changed = base.copy()
+    changed[1000:] += 5 * rng.normal(size=400)  # a different future after row 999
+    detectors = [
+        train_streaming("dense", [values], window=16, refit_every=refit_every)
+        for values in (base, changed)
+    ]
+    if refit_every:
+        assert detectors[0].config.models_per_file == (4,)  # rows 0, 510, 810, 1110
+    errors = [
+        stream_errors(d, [values], (16, 4))[0]
+        for d, values in zip(detectors, (base, changed), strict=True)
+    ]
+    for k in (16, 4):
+        np.testing.assert_array_equal(errors[0][k][:1000], errors[1][k][:1000])
+        assert not np.allclose(errors[0][k][1000:], errors[1][k][1000:])
+
+
+def test_refit_detectors_round_trip_through_a_weights_file(tmp_path):
+    from a2dl.anomaly.streaming import StreamingConfig, StreamingDetectors, train_streaming
+    from a2dl.checkpoint import load_weights, save_weights
+
+    values = [np.sin(np.arange(n) / 7) for n in (900, 1300)]
+    detectors = train_streaming("dense", values, window=16, refit_every=300)
+    save_weights(tmp_path / "s.pt", detectors, detectors.config, files=["a", "b"])
+    loaded, config, _ = load_weights(tmp_path / "s.pt", StreamingDetectors, StreamingConfig)
+    assert config == detectors.config and [len(m) for m in loaded.per_file] == [3, 4]
+    for mine, theirs in zip(detectors.models, loaded.models, strict=True):
+        for a, b in zip(mine.parameters(), theirs.parameters(), strict=True):
+            assert torch.equal(a, b)
+
+
+def test_every_published_detector_is_cited_from_the_bibliography():
+    from a2dl import paths
+    from a2dl.anomaly.nab_scoring import PUBLISHED_REFERENCES, PUBLISHED_SCORES
+
+    assert set(PUBLISHED_REFERENCES) == set(PUBLISHED_SCORES)
+    bibliography = (paths.repo_root() / "references.bib").read_text(encoding="utf-8")
+    for key in PUBLISHED_REFERENCES.values():
+        assert f"{{{key}," in bibliography, key

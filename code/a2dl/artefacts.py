@@ -95,8 +95,9 @@ ARTEFACTS: tuple[Artefact, ...] = (
         "train",
         "nab-streaming",
         "a2dl.anomaly.streaming:train_and_save",
-        "Part II streaming detectors for NAB scoring, one per file (needs `anomaly` first)",
-        (weights_name("nab_streaming"),),
+        "Part II streaming detectors for NAB scoring, one per file, without and with "
+        "fine-tuning on recent rows (needs `anomaly` first)",
+        (weights_name("nab_streaming"), weights_name("nab_streaming_refit")),
         ("NAB", "nab_selection.json"),
     ),
     Artefact(
@@ -105,7 +106,7 @@ ARTEFACTS: tuple[Artefact, ...] = (
         "a2dl.anomaly.nab_detector:tune_and_save",
         "Part II streaming detector's constants, by two-fold cross-validation over files (5 min)",
         ("nab_detector.json",),
-        ("NAB", weights_name("nab_streaming")),
+        ("NAB", weights_name("nab_streaming"), weights_name("nab_streaming_refit")),
     ),
     Artefact(
         "train",

@@ -116,7 +116,7 @@ def fit(
     model: nn.Module,
     batches: Callable[[int], Iterable[Batch]],
     step_loss: StepLoss,
-    epoch_metrics: EpochMetrics,
+    epoch_metrics: EpochMetrics | None,
     config: TrainConfig,
     *,
     steps_per_epoch: int,
@@ -127,8 +127,10 @@ def fit(
 
     ``batches(epoch)`` yields the training batches of one epoch (so that shuffling can be
     seeded per epoch); ``step_loss`` returns the mean loss of a batch; ``epoch_metrics``
-    evaluates the model (in eval mode, without gradients) after each epoch. Batches are moved
-    to the device the model is on (see :mod:`a2dl.device`).
+    evaluates the model (in eval mode, without gradients) after each epoch; without it there
+    is nothing to select on, so every epoch runs and the last state is kept (a model fitted to
+    all the data it may see, such as a streaming detector's). Batches are moved to the device
+    the model is on (see :mod:`a2dl.device`).
     """
     if config.mode not in ("min", "max"):
         raise ValueError("mode must be 'min' or 'max'")
@@ -172,8 +174,8 @@ def fit(
         train_cpu_seconds = time.process_time() - cpu_started
         model.eval()
         with torch.no_grad():
-            metrics = epoch_metrics(model)
-        if config.monitor not in metrics:
+            metrics = epoch_metrics(model) if epoch_metrics else {}
+        if epoch_metrics and config.monitor not in metrics:
             raise KeyError(f"epoch metrics have no {config.monitor!r}: {sorted(metrics)}")
         record = {
             "epoch": epoch,
@@ -185,7 +187,10 @@ def fit(
         }
         history.append(record)
         shown = ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
-        tqdm.write(f"epoch {epoch}: {shown}")  # one line per epoch, even without a bar
+        if progress or epoch_metrics:
+            tqdm.write(f"epoch {epoch}: {shown}")  # one line per epoch, even without a bar
+        if not epoch_metrics:
+            continue
         if _improved(metrics[config.monitor], best_value, config.mode):
             best_value, stale = metrics[config.monitor], 0
             best_state = copy.deepcopy(model.state_dict())

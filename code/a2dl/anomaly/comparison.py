@@ -159,3 +159,42 @@ def interval_text(low: float, high: float, *, scale: float = 100, digits: int = 
     if math.isnan(low) or math.isnan(high):
         return "—"
     return f"{low * scale:.{digits}f}–{high * scale:.{digits}f}"
+
+
+def value_and_interval(
+    row: pd.Series, columns: list[str], scale: float = 100, digits: int = 1
+) -> list[list[str]]:
+    """One detector's table rows: its values, and under them their 95% intervals (none for
+    the trivial detectors, whose values are expected values); "—" where undefined."""
+    values = ["—" if pd.isna(row[c]) else f"{row[c] * scale:.{digits}f}" for c in columns]
+    if pd.isna(row.get(f"{columns[-1]}_low", math.nan)):
+        return [values]
+    intervals = [
+        f"({interval_text(row[f'{c}_low'], row[f'{c}_high'], scale=scale, digits=digits)})"
+        for c in columns
+    ]
+    return [values, intervals]
+
+
+SPOKEN_METRICS = {
+    "f1": "F1",
+    "balanced_accuracy": "balanced accuracy",
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC",
+}
+
+
+def margin_text(margins: dict[str, tuple[float, float, float]], metric: str) -> str:
+    """A paired margin with its interval: rates in percentage points, areas under curves as
+    fractions."""
+    estimate, low, high = margins[metric]
+    if metric in ("roc_auc", "pr_auc"):
+        return f"{estimate:+.3f} ({low:+.3f} to {high:+.3f})"
+    return f"{estimate * 100:+.1f} points ({low * 100:+.1f} to {high * 100:+.1f})"
+
+
+def exclusion_text(excluded: list[str], otherwise: str) -> str:
+    """Which metrics' margin intervals exclude zero, in words."""
+    if not excluded:
+        return otherwise
+    return "the interval excludes zero for " + ", ".join(SPOKEN_METRICS[m] for m in excluded)

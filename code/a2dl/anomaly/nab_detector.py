@@ -31,12 +31,19 @@ from a2dl.anomaly.nab_scoring import (
     results_path,
     row_rewards,
 )
-from a2dl.anomaly.streaming import DetectorConstants, anomaly_scores, load_streaming, stream_errors
+from a2dl.anomaly.streaming import (
+    REFIT_EVERY,
+    REFIT_ROWS,
+    DetectorConstants,
+    anomaly_scores,
+    load_streaming,
+    stream_errors,
+)
 from a2dl.checkpoint import read_json, save_history
 
 TUNING = "nab_detector.json"
 ALL_LENGTHS = (64, 16)
-# The constants tried; every combination is scored (288 in all).
+# The constants tried; every combination is scored (576 in all).
 GRID: dict[str, tuple] = {
     "lengths": ((64,), (64, 16)),
     "average_rows": (1, 5),
@@ -44,6 +51,7 @@ GRID: dict[str, tuple] = {
     "tolerance": (None, 0.02, 0.05, 0.1),
     "alert_level": (0.999, 0.9999),
     "refractory_rows": (50, 100, 200),
+    "refit": (False, True),
 }
 # The detector without the autoencoder: the spatial (range) check alone, its tolerance and
 # refractory period chosen the same way, so that the autoencoder's own contribution is a number.
@@ -54,6 +62,7 @@ RANGE_CHECK_GRID: dict[str, tuple] = {
     "tolerance": (0.0, 0.02, 0.05, 0.1),
     "alert_level": (0.999,),
     "refractory_rows": (50, 100, 200),
+    "refit": (False,),
 }
 # Each lever added to the previous row (the first row is the detector before this work).
 LEVERS: tuple[tuple[str, dict], ...] = (
@@ -62,6 +71,10 @@ LEVERS: tuple[tuple[str, dict], ...] = (
     ("… and a refractory period of 100 rows, not 200", {"refractory_rows": 100}),
     ("… and the error of the last 16 rows averaged in", {"lengths": (64, 16)}),
     ("… and a 5-row moving average of the error (Numenta)", {"average_rows": 5}),
+    (
+        f"… and fine-tuning every {REFIT_EVERY:,} rows on the last {REFIT_ROWS:,}",
+        {"refit": True},
+    ),
 )
 
 
@@ -73,11 +86,13 @@ class StreamedCorpus:
     timestamps: list[pd.Series]
     values: list[np.ndarray]
     errors: list[dict[int, np.ndarray]]
+    refit_errors: list[dict[int, np.ndarray]]  # of the detectors fine-tuned on recent rows
     files: list[ScoredFile]
 
     def scores(self, constants: DetectorConstants, indices=None) -> list[np.ndarray]:
         indices = range(len(self.names)) if indices is None else indices
-        return [anomaly_scores(self.values[i], self.errors[i], constants) for i in indices]
+        errors = self.refit_errors if constants.refit else self.errors
+        return [anomaly_scores(self.values[i], errors[i], constants) for i in indices]
 
 
 @cache
@@ -85,17 +100,21 @@ def streamed_corpus() -> StreamedCorpus:
     from a2dl.anomaly.experiment import corpus
     from a2dl.data import nab
 
-    detectors, names = load_streaming()
     series = corpus()
-    if [s.name for s in series] != names:
-        raise ValueError("the streaming weights were trained on another list of NAB files")
-    windows = nab.load_windows()
     values = [s.values for s in series]
+    errors = {}
+    for refit in (False, True):
+        detectors, names = load_streaming(refit)
+        if [s.name for s in series] != names:
+            raise ValueError("the streaming weights were trained on another list of NAB files")
+        errors[refit] = stream_errors(detectors, values, ALL_LENGTHS)
+    windows = nab.load_windows()
     return StreamedCorpus(
         names=names,
         timestamps=[s.timestamps for s in series],
         values=values,
-        errors=stream_errors(detectors, values, ALL_LENGTHS),
+        errors=errors[False],
+        refit_errors=errors[True],
         files=[row_rewards(s.timestamps, windows[s.name]) for s in series],
     )
 

@@ -43,6 +43,24 @@ PUBLISHED_SCORES: dict[str, tuple[float, float, float]] = {
     "Random": (11.0, 1.2, 19.5),
     "Null": (0.0, 0.0, 0.0),
 }
+# Where each published detector is described (keys of references.bib); NAB's own baselines
+# (Windowed Gaussian, Random, Null) are described in the benchmark's paper.
+PUBLISHED_REFERENCES: dict[str, str] = {
+    "ARTime": "hampton2021artime",
+    "Numenta HTM": "ahmad2017unsupervised",
+    "CAD OSE": "smirnov2016cad",
+    "earthgecko Skyline": "earthgecko2016skyline",
+    "KNN CAD": "burnaev2016conformalized",
+    "Relative Entropy": "wang2011statistical",
+    "Random Cut Forest": "guha2016robust",
+    "Twitter ADVec": "hochenbaum2017automatic",
+    "Windowed Gaussian": "lavin2015evaluating",
+    "Etsy Skyline": "etsy2013skyline",
+    "Bayesian Changepoint": "adams2007bayesian",
+    "EXPoSE": "schneider2016expected",
+    "Random": "lavin2015evaluating",
+    "Null": "lavin2015evaluating",
+}
 PROFILE_NAMES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
 
 

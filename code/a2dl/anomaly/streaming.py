@@ -15,13 +15,20 @@ rows: two lengths), and an anomaly score in [0, 1] built from rows up to t only:
    ``refractory_rows`` rows score 0. NAB charges every flagged row outside a window and
    rewards only the first row inside one, so repeating an alert never helps.
 
+With ``refit_every`` set, the autoencoder is also fine-tuned as the stream goes on: every
+``refit_every`` rows after the probationary period, a copy of the current model is trained for
+a few epochs on the windows of the last ``refit_rows`` rows, and scores the rows up to the next
+refit. Each row is still scored by a model that has seen only rows before it.
+
 The constants (:class:`DetectorConstants`) are chosen by two-fold cross-validation over
 files in :mod:`a2dl.anomaly.nab_detector`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,11 +37,12 @@ import torch
 from scipy.special import ndtr
 from torch import nn
 
-from a2dl import artefacts
+from a2dl import artefacts, device
 from a2dl.anomaly.models import WindowAutoencoder, build_autoencoder, window_configs
 from a2dl.anomaly.nab_scoring import probationary_length
 from a2dl.anomaly.windows import CLIP, robust_scaling, sliding_windows, window_ends
 from a2dl.checkpoint import load_weights, save_weights
+from a2dl.train import TrainConfig, fit
 
 WEIGHTS = "nab_streaming"
 
@@ -50,6 +58,7 @@ class DetectorConstants:
     tolerance: float | None = None  # spatial check; None: off
     alert_level: float = 0.999
     refractory_rows: int = 200
+    refit: bool = False  # errors of the detectors fine-tuned on recent rows (REFIT_EVERY)
 
 
 @dataclass(frozen=True)
@@ -61,18 +70,44 @@ class StreamingConfig:
     batch_size: int = 32
     lr: float = 3e-3
     seed: int = artefacts.SEED
+    refit_every: int | None = None  # rows between fine-tunings after probation; None: never
+    refit_rows: int = 1000  # the recent rows each fine-tuning trains on
+    refit_epochs: int = 5
+    refit_lr: float = 1e-3
+    models_per_file: tuple[int, ...] = ()  # 1 + the refits of each file (set by training)
+
+    def train_config(self, refit: bool = False) -> TrainConfig:
+        """The one training loop's settings: Adam at a constant rate, every epoch kept."""
+        if refit:
+            return TrainConfig(epochs=self.refit_epochs, lr=self.refit_lr, seed=self.seed)
+        return TrainConfig(epochs=self.epochs, lr=self.lr, seed=self.seed)
+
+
+def refit_starts(n_rows: int, config: StreamingConfig) -> list[int]:
+    """The rows from which each model of a file scores: the probationary model from row 0,
+    then one fine-tuned model every ``refit_every`` rows after the probationary period."""
+    probation = probationary_length(n_rows)
+    if config.refit_every is None:
+        return [0]
+    return [0, *range(probation + config.refit_every, n_rows, config.refit_every)]
 
 
 class StreamingDetectors(nn.Module):
-    """One small autoencoder per NAB file, in the corpus's order."""
+    """Every file's autoencoders, in the corpus's order: the one trained on its probationary
+    period, then one per refit (``config.models_per_file``; one per file without refits)."""
 
     def __init__(self, config: StreamingConfig) -> None:
         super().__init__()
         self.config = config
         architecture = window_configs(config.window)[config.architecture]
+        counts = config.models_per_file or (1,) * config.n_files
         self.models = nn.ModuleList(
-            build_autoencoder(config.architecture, architecture) for _ in range(config.n_files)
+            build_autoencoder(config.architecture, architecture) for _ in range(sum(counts))
         )
+        offsets = np.cumsum([0, *counts])
+        self.per_file = [
+            list(self.models[offsets[i] : offsets[i + 1]]) for i in range(config.n_files)
+        ]
 
 
 def scale_with_probation(values: np.ndarray, probation: int) -> tuple[np.ndarray, float, float]:
@@ -80,39 +115,59 @@ def scale_with_probation(values: np.ndarray, probation: int) -> tuple[np.ndarray
     return np.clip((values - center) / scale, -CLIP, CLIP), center, scale
 
 
-def train_on_probation(
-    model: WindowAutoencoder, scaled: np.ndarray, probation: int, config: StreamingConfig
+def fit_windows(
+    model: WindowAutoencoder,
+    scaled: np.ndarray,
+    rows: range,
+    config: StreamingConfig,
+    *,
+    refit: bool = False,
 ) -> None:
-    """Fit ``model`` on the windows that lie wholly inside the probationary period."""
-    ends = window_ends(config.window - 1, probation, 1)
+    """Train ``model`` through the one training loop, on its device, on the windows that end
+    at ``rows`` (the probationary period, or a refit's recent rows)."""
+    ends = window_ends(max(rows.start, config.window - 1), rows.stop, 1)
     x = torch.from_numpy(sliding_windows(scaled, config.window, ends).astype(np.float32))
-    generator = torch.Generator().manual_seed(config.seed)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-    model.train()
-    for _ in range(config.epochs):
+
+    def batches(epoch: int):
+        generator = torch.Generator().manual_seed(config.seed + epoch)
         order = torch.randperm(len(x), generator=generator)
         for start in range(0, len(x), config.batch_size):
-            loss = model.training_loss(x[order[start : start + config.batch_size]])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
+            yield x[order[start : start + config.batch_size]]
+
+    fit(
+        model,
+        batches,
+        lambda net, batch: net.training_loss(batch),
+        None,
+        config.train_config(refit),
+        steps_per_epoch=-(-len(x) // config.batch_size),
+        progress=False,
+    )
     model.eval()
 
 
 def reconstruction_errors(
-    model: WindowAutoencoder, scaled: np.ndarray, window: int, lengths: tuple[int, ...] = (64,)
+    models: list[WindowAutoencoder],
+    scaled: np.ndarray,
+    config: StreamingConfig,
+    lengths: tuple[int, ...] = (64,),
 ) -> dict[int, np.ndarray]:
     """Per length k, the mean squared error of the last k rows of the window ending at every
-    row (k = window: the whole window); NaN for the first ``window - 1`` rows."""
+    row (k = window: the whole window), each row scored by the model in force there (see
+    :func:`refit_starts`); NaN for the first ``window - 1`` rows."""
     errors = {k: np.full(len(scaled), np.nan) for k in lengths}
-    ends = window_ends(window - 1, len(scaled), 1)
-    x = torch.from_numpy(sliding_windows(scaled, window, ends).astype(np.float32))
-    with torch.no_grad():
-        for start in range(0, len(x), 8192):
-            batch = x[start : start + 8192]
-            squared = ((model.reconstruct(batch) - batch) ** 2).numpy()
+    starts = [*refit_starts(len(scaled), config), len(scaled)]
+    for model, first, end in zip(models, starts[:-1], starts[1:], strict=True):
+        ends = window_ends(max(first, config.window - 1), end, 1)
+        device = next(model.parameters()).device
+        for chunk in np.array_split(ends, max(1, -(-len(ends) // 8192))):
+            batch = torch.from_numpy(
+                sliding_windows(scaled, config.window, chunk).astype(np.float32)
+            ).to(device)
+            with torch.no_grad():
+                squared = ((model.reconstruct(batch) - batch) ** 2).cpu().numpy()
             for k in lengths:
-                errors[k][ends[start : start + 8192]] = squared[:, -k:].mean(axis=1)
+                errors[k][chunk] = squared[:, -k:].mean(axis=1)
     return errors
 
 
@@ -170,16 +225,33 @@ def refractory(scores: np.ndarray, level: float, rows: int) -> np.ndarray:
 
 
 def train_streaming(
-    architecture: str, series_values: list[np.ndarray], *, window: int = 64
+    architecture: str,
+    series_values: list[np.ndarray],
+    *,
+    window: int = 64,
+    refit_every: int | None = None,
 ) -> StreamingDetectors:
-    """One detector per file, each trained on its own probationary period."""
-    config = StreamingConfig(architecture=architecture, n_files=len(series_values), window=window)
+    """Every file's detectors: trained on its probationary period, then (with
+    ``refit_every``) fine-tuned on its recent rows as the stream goes on."""
+    config = StreamingConfig(
+        architecture=architecture,
+        n_files=len(series_values),
+        window=window,
+        refit_every=refit_every,
+    )
+    config = dataclasses.replace(
+        config, models_per_file=tuple(len(refit_starts(len(v), config)) for v in series_values)
+    )
     torch.manual_seed(config.seed)
-    detectors = StreamingDetectors(config)
-    for model, values in zip(detectors.models, series_values, strict=True):
+    detectors = StreamingDetectors(config).to(device.current())
+    for models, values in zip(detectors.per_file, series_values, strict=True):
         probation = probationary_length(len(values))
         scaled, _, _ = scale_with_probation(values, probation)
-        train_on_probation(model, scaled, probation, config)
+        fit_windows(models[0], scaled, range(probation), config)
+        starts = refit_starts(len(values), config)
+        for previous, model, start in zip(models, models[1:], starts[1:], strict=False):
+            model.load_state_dict(previous.state_dict())
+            fit_windows(model, scaled, range(start - config.refit_rows, start), config, refit=True)
     return detectors
 
 
@@ -188,31 +260,51 @@ def stream_errors(
 ) -> list[dict[int, np.ndarray]]:
     """The reconstruction errors of every row of every file, at each length."""
     errors = []
-    for model, values in zip(detectors.models, series_values, strict=True):
+    for models, values in zip(detectors.per_file, series_values, strict=True):
         scaled, _, _ = scale_with_probation(values, probationary_length(len(values)))
-        errors.append(reconstruction_errors(model, scaled, detectors.config.window, lengths))
+        errors.append(reconstruction_errors(models, scaled, detectors.config, lengths))
     return errors
 
 
+# The streaming detectors as shipped: without and with fine-tuning on recent rows.
+REFIT_EVERY = 1000
+REFIT_ROWS = StreamingConfig.refit_rows
+VARIANTS = {WEIGHTS: None, f"{WEIGHTS}_refit": REFIT_EVERY}
+
+
 def train_and_save(*, progress: bool = True) -> None:
-    """``train nab-streaming``: per-file detectors of the architecture chosen in Part II."""
+    """``train nab-streaming``: per-file detectors of the architecture chosen in Part II,
+    without and with periodic fine-tuning (two files)."""
     from a2dl.anomaly.experiment import corpus, load_selection
 
     architecture = load_selection()["best"]
-    values = [series.values for series in corpus()]
-    detectors = train_streaming(architecture, values)
-    save_weights(
-        artefacts.weights_path(WEIGHTS),
-        detectors,
-        detectors.config,
-        files=[series.name for series in corpus()],
-    )
-    if progress:
-        print(json.dumps({"architecture": architecture, "files": len(values)}))
+    series = corpus()
+    values = [s.values for s in series]
+    for stem, refit_every in VARIANTS.items():
+        started = time.process_time()
+        detectors = train_streaming(architecture, values, refit_every=refit_every)
+        save_weights(
+            artefacts.weights_path(stem),
+            detectors,
+            detectors.config,
+            files=[s.name for s in series],
+            train_cpu_seconds=time.process_time() - started,
+        )
+        if progress:
+            print(
+                json.dumps(
+                    {
+                        "weights": stem,
+                        "models": len(detectors.models),
+                        "train_cpu_seconds": round(time.process_time() - started, 1),
+                    }
+                )
+            )
 
 
-def load_streaming() -> tuple[StreamingDetectors, list[str]]:
+def load_streaming(refit: bool = False) -> tuple[StreamingDetectors, list[str]]:
+    stem = f"{WEIGHTS}_refit" if refit else WEIGHTS
     detectors, _, metadata = load_weights(
-        artefacts.weights_path(WEIGHTS), StreamingDetectors, StreamingConfig
+        artefacts.weights_path(stem), StreamingDetectors, StreamingConfig
     )
     return detectors, metadata["files"]

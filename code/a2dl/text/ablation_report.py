@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from a2dl.report import p_value
 from a2dl.text import ablation as ab
 from a2dl.text.experiment import SentimentExperiment
 
@@ -43,6 +44,49 @@ class AblationFacts:
     def row(self, variant: str) -> pd.Series | None:
         rows = self.table.set_index("variant")
         return rows.loc[variant] if variant in rows.index else None
+
+    def verdict(self, variant: str) -> str:
+        """The change of the variant's test mean, and whether the rule counts it as an
+        effect (the Holm-adjusted p of Welch's test over seeds below ab.ALPHA)."""
+        row = self.row(variant)
+        if row is None:
+            return "not run yet"
+        size = f"{row['test_delta'] * 100:+.2f} points"
+        if pd.isna(row["test_p_holm"]):
+            seeds = int(row["seeds"])
+            return f"{size} from {seeds} seed{'s' if seeds > 1 else ''}, too few to test"
+        noise = "an effect beyond the seed noise" if row["effect"] else "within the seed noise"
+        return f"{size} (adjusted {p_value(row['test_p_holm'])}), {noise}"
+
+    def gap_points(self, variant: str) -> str:
+        """The variant's mean generalisation gap in points, "—" when it has no runs."""
+        row = self.row(variant)
+        return "—" if row is None else f"{row['gap'] * 100:.1f}"
+
+    @property
+    def waiting(self) -> dict[str, int]:
+        """Variants still short of seeds (the shipped recipe aside): runs done."""
+        return {name: n for name, n in self.short_of_seeds.items() if name != ab.SHIPPED}
+
+    def selection_note(self) -> str:
+        if self.preferred == ab.SHIPPED:
+            return (
+                "No variant beats the chosen recipe on validation by more than the seed noise, "
+                "so it stays."
+            )
+        return (
+            f"Validation prefers “{self.preferred}” beyond the seed noise: it becomes the "
+            "recipe of the next model."
+        )
+
+    def waiting_note(self) -> str:
+        if not self.waiting:
+            return ""
+        return (
+            f"{len(self.waiting)} of the {len(self.planned)} variants have fewer than "
+            f"{ab.VARIANT_SEEDS} seeds so far; they are shown, but not tested, and no effect is "
+            "claimed for them."
+        )
 
 
 def ablation_facts(experiment: SentimentExperiment) -> AblationFacts:

@@ -41,7 +41,7 @@ class SentimentExperiment:
     batch_size: int = 64
     min_freq: int = 2
     max_vocab: int = 20_000
-    keep_negations: bool = True
+    keep_negations: bool = True  # stop words removed, negations kept; False removes them too
     # Knowledge distillation (Hinton et al. 2015) from the TF-IDF baseline: the weight of its
     # cross-fitted probabilities in each training review's target (0: the label alone).
     teacher_weight: float = 0.0
@@ -51,6 +51,11 @@ class SentimentExperiment:
     # Cycles of that pre-training (warm restarts); more than one are made on first use by
     # extending the shipped pre-training (weights/imdb_pretrained_<n>cycles.pt).
     pretraining_cycles: int = 1
+
+    @property
+    def stopwords(self) -> str:
+        """The stop-word policy of :mod:`a2dl.text.cleaned` that the reviews are cleaned with."""
+        return "keep negations" if self.keep_negations else "remove all"
 
 
 def default_experiment(vocab_size: int = 20_000) -> SentimentExperiment:
@@ -194,7 +199,7 @@ def load_sentiment_history(name: str = WEIGHTS) -> pd.DataFrame:
 def train_and_save(*, progress: bool = True) -> None:
     """``train sentiment``: the shipped Part IV model and its per-epoch history."""
     experiment = default_experiment()
-    frame = cleaned_splits()
+    frame = cleaned_splits(experiment.stopwords)
     model, vocab, history, seconds = train_sentiment(experiment, frame, progress=progress)
     experiment = dataclasses.replace(experiment, model=model.config)
     best = best_epoch(history, experiment.train.monitor, experiment.train.mode)
@@ -323,10 +328,10 @@ def split_result(model, vocab, frame: pd.DataFrame, split: str) -> Classificatio
 def shipped_results() -> dict[str, ClassificationResult]:
     """:func:`evaluate_splits` of the shipped weights on :func:`cleaned_splits`, kept between
     renders by :mod:`a2dl.cache`."""
-    model, vocab, _, _ = load_sentiment_model()
+    model, vocab, experiment, _ = load_sentiment_model()
     return cached(
         "imdb-results",
-        lambda: evaluate_splits(model, vocab, cleaned_splits()),
+        lambda: evaluate_splits(model, vocab, cleaned_splits(experiment.stopwords)),
         weights=file_digest(weights_path()),
         train_sample=TRAIN_SAMPLE,
     )
@@ -334,8 +339,8 @@ def shipped_results() -> dict[str, ClassificationResult]:
 
 def test_metrics() -> dict[str, float]:
     """``evaluate sentiment``: the saved Transformer on the test split, as in the chapter."""
-    model, vocab, _, _ = load_sentiment_model()
-    return split_result(model, vocab, cleaned_splits(), "test").summary()
+    model, vocab, experiment, _ = load_sentiment_model()
+    return split_result(model, vocab, cleaned_splits(experiment.stopwords), "test").summary()
 
 
 def load_baseline() -> pd.DataFrame:
