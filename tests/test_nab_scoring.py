@@ -168,12 +168,12 @@ def test_no_score_depends_on_a_later_row():
     values = rng.normal(size=600)
     errors = {64: np.abs(rng.normal(size=600)), 16: np.abs(rng.normal(size=600))}
     constants = DetectorConstants(lengths=(64, 16), average_rows=5, history=200, tolerance=0.05)
-    scores = anomaly_scores(values, errors, constants)
+    scores = anomaly_scores(values, [errors], constants)
     for t in (100, 350, 599):
         future = rng.permutation(np.arange(t + 1, 600))  # shuffle rows after t
         order = np.r_[np.arange(t + 1), future].astype(int)
         shuffled = anomaly_scores(
-            values[order], {k: e[order] for k, e in errors.items()}, constants
+            values[order], [{k: e[order] for k, e in errors.items()}], constants
         )
         np.testing.assert_array_equal(shuffled[: t + 1], scores[: t + 1])
 
@@ -312,3 +312,13 @@ def test_every_published_detector_is_cited_from_the_bibliography():
     bibliography = (paths.repo_root() / "references.bib").read_text(encoding="utf-8")
     for key in PUBLISHED_REFERENCES.values():
         assert f"{{{key}," in bibliography, key
+
+
+def test_an_ensemble_scores_the_mean_likelihood_of_its_models():
+    from a2dl.anomaly.streaming import DetectorConstants, anomaly_likelihood, anomaly_scores
+
+    rng = np.random.default_rng(7)
+    models = [{16: np.abs(rng.normal(size=400))} for _ in range(3)]
+    constants = DetectorConstants(lengths=(16,), history=100, alert_level=2.0)  # never alerts
+    mean = np.mean([anomaly_likelihood(m[16], 100) for m in models], axis=0)
+    np.testing.assert_allclose(anomaly_scores(np.zeros(400), models, constants), mean)

@@ -168,7 +168,7 @@ def test_the_artefact_table_merges_rows_that_differ_only_in_a_model_name(tmp_pat
     vision = table.loc["`python -m a2dl train vision-<name>`"]
     assert vision["writes"] == "`cifar10_<name>.pt`, `cifar10_<name>.history.json`"
     assert vision["MB"] == 0.001
-    assert "`nab_streaming.pt`" in table.loc["`python -m a2dl train nab-detector`", "reads"]
+    assert "`nab_streaming_<model>.pt`" in table.loc["`python -m a2dl train nab-detector`", "reads"]
     assert "`python -m a2dl bench report`" not in table.index  # writes nothing
 
 

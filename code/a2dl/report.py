@@ -275,7 +275,7 @@ def artefact_table(folder: Path | None = None) -> pd.DataFrame:
 
 
 _MODEL_NAMES = re.compile(
-    rf"(?<=nab_)({'|'.join(artefacts.ANOMALY_MODELS)})(?=\.)"
+    rf"(?<=_)({'|'.join(artefacts.ANOMALY_MODELS)})(?=\.)"
     rf"|(?<=[_-])({'|'.join(artefacts.VISION_MODELS)})(?=\.|$)"
 )
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from a2dl.artefacts import DEEP_ANOMALY_MODELS
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "sigmoid": nn.Sigmoid,
@@ -208,7 +210,7 @@ ARCHITECTURES: dict[str, tuple[type, type[WindowAutoencoder]]] = {
     # activation; it spans the same subspace as PCA with as many components
     "linear": (DenseAutoencoderConfig, DenseAutoencoder),
 }
-DEEP = ("dense", "conv1d", "lstm", "vae")  # the candidates; "linear" is a baseline
+DEEP = DEEP_ANOMALY_MODELS  # the candidates; "linear" is a baseline
 
 
 # How the report writes each architecture's name (the keys above are code names).

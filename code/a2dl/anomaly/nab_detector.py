@@ -32,18 +32,22 @@ from a2dl.anomaly.nab_scoring import (
     row_rewards,
 )
 from a2dl.anomaly.streaming import (
+    REFIT,
     REFIT_EVERY,
     REFIT_ROWS,
+    SOURCES,
     DetectorConstants,
     anomaly_scores,
     load_streaming,
     stream_errors,
+    weights_stem,
 )
+from a2dl.artefacts import DEEP_ANOMALY_MODELS
 from a2dl.checkpoint import read_json, save_history
 
 TUNING = "nab_detector.json"
 ALL_LENGTHS = (64, 16)
-# The constants tried; every combination is scored (576 in all).
+# The constants tried; every combination is scored (864 in all).
 GRID: dict[str, tuple] = {
     "lengths": ((64,), (64, 16)),
     "average_rows": (1, 5),
@@ -51,7 +55,7 @@ GRID: dict[str, tuple] = {
     "tolerance": (None, 0.02, 0.05, 0.1),
     "alert_level": (0.999, 0.9999),
     "refractory_rows": (50, 100, 200),
-    "refit": (False, True),
+    "source": SOURCES,
 }
 # The detector without the autoencoder: the spatial (range) check alone, its tolerance and
 # refractory period chosen the same way, so that the autoencoder's own contribution is a number.
@@ -62,7 +66,7 @@ RANGE_CHECK_GRID: dict[str, tuple] = {
     "tolerance": (0.0, 0.02, 0.05, 0.1),
     "alert_level": (0.999,),
     "refractory_rows": (50, 100, 200),
-    "refit": (False,),
+    "source": ("chosen",),
 }
 # Each lever added to the previous row (the first row is the detector before this work).
 LEVERS: tuple[tuple[str, dict], ...] = (
@@ -73,8 +77,9 @@ LEVERS: tuple[tuple[str, dict], ...] = (
     ("… and a 5-row moving average of the error (Numenta)", {"average_rows": 5}),
     (
         f"… and fine-tuning every {REFIT_EVERY:,} rows on the last {REFIT_ROWS:,}",
-        {"refit": True},
+        {"source": "refit"},
     ),
+    ("… or, instead, the mean likelihood of the four architectures", {"source": "ensemble"}),
 )
 
 
@@ -85,36 +90,42 @@ class StreamedCorpus:
     names: list[str]
     timestamps: list[pd.Series]
     values: list[np.ndarray]
-    errors: list[dict[int, np.ndarray]]
-    refit_errors: list[dict[int, np.ndarray]]  # of the detectors fine-tuned on recent rows
+    errors: dict[str, list[list[dict[int, np.ndarray]]]]  # by source, file, then model
     files: list[ScoredFile]
 
     def scores(self, constants: DetectorConstants, indices=None) -> list[np.ndarray]:
         indices = range(len(self.names)) if indices is None else indices
-        errors = self.refit_errors if constants.refit else self.errors
+        errors = self.errors[constants.source]
         return [anomaly_scores(self.values[i], errors[i], constants) for i in indices]
 
 
 @cache
 def streamed_corpus() -> StreamedCorpus:
-    from a2dl.anomaly.experiment import corpus
+    from a2dl.anomaly.experiment import corpus, load_selection
     from a2dl.data import nab
 
     series = corpus()
+    names = [s.name for s in series]
     values = [s.values for s in series]
-    errors = {}
-    for refit in (False, True):
-        detectors, names = load_streaming(refit)
-        if [s.name for s in series] != names:
-            raise ValueError("the streaming weights were trained on another list of NAB files")
-        errors[refit] = stream_errors(detectors, values, ALL_LENGTHS)
+
+    def errors_of(stem: str) -> list[dict[int, np.ndarray]]:
+        detectors, trained_on = load_streaming(stem)
+        if trained_on != names:
+            raise ValueError(f"{stem} was trained on another list of NAB files")
+        return stream_errors(detectors, values, ALL_LENGTHS)
+
+    by_model = {a: errors_of(weights_stem(a)) for a in DEEP_ANOMALY_MODELS}
+    chosen = load_selection()["best"]
     windows = nab.load_windows()
     return StreamedCorpus(
         names=names,
         timestamps=[s.timestamps for s in series],
         values=values,
-        errors=errors[False],
-        refit_errors=errors[True],
+        errors={
+            "chosen": [[e] for e in by_model[chosen]],
+            "refit": [[e] for e in errors_of(REFIT)],
+            "ensemble": [list(files) for files in zip(*by_model.values(), strict=True)],
+        },
         files=[row_rewards(s.timestamps, windows[s.name]) for s in series],
     )
 

@@ -27,7 +27,6 @@ files in :mod:`a2dl.anomaly.nab_detector`.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 
@@ -58,7 +57,7 @@ class DetectorConstants:
     tolerance: float | None = None  # spatial check; None: off
     alert_level: float = 0.999
     refractory_rows: int = 200
-    refit: bool = False  # errors of the detectors fine-tuned on recent rows (REFIT_EVERY)
+    source: str = "chosen"  # whose errors: one of SOURCES
 
 
 @dataclass(frozen=True)
@@ -193,16 +192,19 @@ def outside_seen_range(values: np.ndarray, tolerance: float) -> np.ndarray:
 
 
 def anomaly_scores(
-    values: np.ndarray, errors: dict[int, np.ndarray], constants: DetectorConstants
+    values: np.ndarray, errors: list[dict[int, np.ndarray]], constants: DetectorConstants
 ) -> np.ndarray:
-    """A file's NAB scores from its values and reconstruction errors (see the module). With
-    no error lengths the autoencoder is left out and only the spatial check scores."""
+    """A file's NAB scores from its values and the reconstruction errors of one or more
+    autoencoders (see the module): the likelihood is the mean over the models and the error
+    lengths. With no error lengths the autoencoders are left out and only the spatial check
+    scores."""
     if not constants.lengths:
         likelihood = np.zeros(len(values))
     else:
         likelihood = np.mean(
             [
-                anomaly_likelihood(errors[k], constants.history, constants.average_rows)
+                anomaly_likelihood(model_errors[k], constants.history, constants.average_rows)
+                for model_errors in errors
                 for k in constants.lengths
             ],
             axis=0,
@@ -266,44 +268,45 @@ def stream_errors(
     return errors
 
 
-# The streaming detectors as shipped: without and with fine-tuning on recent rows.
+# The streaming detectors as trained: every deep architecture on each file's probationary
+# period (their mean likelihood is the ensemble), and the chosen one fine-tuned as it goes.
 REFIT_EVERY = 1000
 REFIT_ROWS = StreamingConfig.refit_rows
-VARIANTS = {WEIGHTS: None, f"{WEIGHTS}_refit": REFIT_EVERY}
+REFIT = f"{WEIGHTS}_refit"
+# Whose errors a detector judges: the chosen architecture's, the same fine-tuned on recent
+# rows, or those of every deep architecture (an ensemble).
+SOURCES = ("chosen", "refit", "ensemble")
+
+
+def weights_stem(architecture: str) -> str:
+    return f"{WEIGHTS}_{architecture}"
 
 
 def train_and_save(*, progress: bool = True) -> None:
-    """``train nab-streaming``: per-file detectors of the architecture chosen in Part II,
-    without and with periodic fine-tuning (two files)."""
+    """``train nab-streaming``: per-file detectors of every deep architecture of Part II, and
+    of the chosen one fine-tuned on recent rows as the stream goes on."""
     from a2dl.anomaly.experiment import corpus, load_selection
 
-    architecture = load_selection()["best"]
     series = corpus()
     values = [s.values for s in series]
-    for stem, refit_every in VARIANTS.items():
+    runs = {weights_stem(a): (a, None) for a in artefacts.DEEP_ANOMALY_MODELS}
+    runs[REFIT] = (load_selection()["best"], REFIT_EVERY)
+    for stem, (architecture, refit_every) in runs.items():
         started = time.process_time()
         detectors = train_streaming(architecture, values, refit_every=refit_every)
+        seconds = time.process_time() - started
         save_weights(
             artefacts.weights_path(stem),
             detectors,
             detectors.config,
             files=[s.name for s in series],
-            train_cpu_seconds=time.process_time() - started,
+            train_cpu_seconds=seconds,
         )
         if progress:
-            print(
-                json.dumps(
-                    {
-                        "weights": stem,
-                        "models": len(detectors.models),
-                        "train_cpu_seconds": round(time.process_time() - started, 1),
-                    }
-                )
-            )
+            print(f"{stem}: {len(detectors.models)} models, {seconds:.0f} CPU-s", flush=True)
 
 
-def load_streaming(refit: bool = False) -> tuple[StreamingDetectors, list[str]]:
-    stem = f"{WEIGHTS}_refit" if refit else WEIGHTS
+def load_streaming(stem: str) -> tuple[StreamingDetectors, list[str]]:
     detectors, _, metadata = load_weights(
         artefacts.weights_path(stem), StreamingDetectors, StreamingConfig
     )
