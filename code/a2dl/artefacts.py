@@ -172,7 +172,7 @@ ARTEFACTS: tuple[Artefact, ...] = (
         "vision",
         "a2dl.vision.cost:benchmark",
         "Bonus: training and inference images per second of the four networks (the report's "
-        "are on --threads 2)",
+        "are on `--threads 2`)",
         ("cifar10_speed.json",),
         ("CIFAR-10", *(weights_name(f"cifar10_{name}") for name in VISION_MODELS)),
     ),

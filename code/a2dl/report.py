@@ -243,15 +243,16 @@ def command_table(entries: dict[str, tuple[str, str]], command: str) -> pd.DataF
 
 
 def artefact_table(folder: Path | None = None) -> pd.DataFrame:
-    """The table of artefacts (:mod:`a2dl.artefacts`) as the appendix shows it: per command,
-    the files it writes under ``weights/`` and what it reads, with the written files' size in
-    MB. Commands that differ only in a model's name share a row (``<name>``, ``<model>``)."""
+    """The table of artefacts (:mod:`a2dl.artefacts`) as the appendix shows it: per command
+    (what follows ``python -m a2dl``), the files it writes under ``weights/`` and what it reads,
+    with the written files' size in MB. Commands that differ only in a model's name share a row
+    (``<name>``, ``<model>``)."""
     folder = folder or paths.weights_dir()
     rows: dict[str, dict[str, object]] = {}
     for artefact in artefacts.ARTEFACTS:
         if not artefact.writes:
             continue
-        command = _generic(artefact.command)
+        command = _generic(f"{artefact.verb} {artefact.name}")  # after `python -m a2dl`
         row = rows.setdefault(command, {"writes": [], "reads": [], "MB": 0.0})
         row["MB"] += (
             sum((folder / f).stat().st_size for f in artefact.writes if (folder / f).is_file())
@@ -267,7 +268,7 @@ def artefact_table(folder: Path | None = None) -> pd.DataFrame:
                 "command": f"`{command}`",
                 "writes": ", ".join(f"`{f}`" for f in row["writes"]),
                 "reads": ", ".join(f"`{f}`" if "." in f else f for f in row["reads"]),
-                "MB": row["MB"],
+                "MB": f"{row['MB']:.1f}" if row["MB"] >= 0.05 else "< 0.1",
             }
             for command, row in rows.items()
         ]

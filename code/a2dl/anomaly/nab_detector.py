@@ -43,6 +43,7 @@ from a2dl.anomaly.streaming import (
     weights_stem,
 )
 from a2dl.artefacts import DEEP_ANOMALY_MODELS
+from a2dl.cache import cached, file_digest
 from a2dl.checkpoint import read_json, save_history
 
 TUNING = "nab_detector.json"
@@ -109,10 +110,17 @@ def streamed_corpus() -> StreamedCorpus:
     values = [s.values for s in series]
 
     def errors_of(stem: str) -> list[dict[int, np.ndarray]]:
-        detectors, trained_on = load_streaming(stem)
-        if trained_on != names:
-            raise ValueError(f"{stem} was trained on another list of NAB files")
-        return stream_errors(detectors, values, ALL_LENGTHS)
+        """Every row's errors under the detectors ``stem``: minutes of inference on a CPU, so
+        kept between renders by :mod:`a2dl.cache`, keyed by the weights file."""
+
+        def compute() -> list[dict[int, np.ndarray]]:
+            detectors, trained_on = load_streaming(stem)
+            if trained_on != names:
+                raise ValueError(f"{stem} was trained on another list of NAB files")
+            return stream_errors(detectors, values, ALL_LENGTHS)
+
+        weights = file_digest(artefacts.weights_path(stem))
+        return cached("nab-stream-errors", compute, weights=weights, lengths=ALL_LENGTHS)
 
     by_model = {a: errors_of(weights_stem(a)) for a in DEEP_ANOMALY_MODELS}
     chosen = load_selection()["best"]
