@@ -16,14 +16,15 @@ SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def scientific(value: float, digits: int = 1) -> str:
-    """1.5 × 10⁻⁷ rather than Python's 1.5e-07, with the mantissa's trailing zeros dropped
+    """1.5 × 10⁻⁷ rather than Python's 1.5e-07 (joined by no-break spaces), with the mantissa's trailing zeros dropped
     (5 × 10⁻⁴, never 5.0 × 10⁻⁴); exactly zero stays 0."""
     if value == 0:
         return "0"
     mantissa, exponent = f"{value:.{digits}e}".split("e")
     if "." in mantissa:
         mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPTS)}"
+    # no-break spaces: the number never splits at the line's end ("1.5 ×" / "10⁻⁷")
+    return f"{mantissa}\u00a0×\u00a010{str(int(exponent)).translate(SUPERSCRIPTS)}"
 
 
 def small_number(value: float, significant: int = 2) -> str:

@@ -71,8 +71,8 @@ RANGE_CHECK_GRID: dict[str, tuple] = {
 }
 # Each lever added to the previous row (the first row is the detector before this work).
 LEVERS: tuple[tuple[str, dict], ...] = (
-    ("likelihood of the window error (before)", {}),
-    ("… and a spatial check (5% tolerance)", {"tolerance": 0.05}),
+    ("likelihood of the window error alone", {}),
+    ("… and a range check (5% tolerance)", {"tolerance": 0.05}),
     ("… and a refractory period of 100 rows, not 200", {"refractory_rows": 100}),
     ("… and the error of the last 16 rows averaged in", {"lengths": (64, 16)}),
     ("… and a 5-row moving average of the error (Numenta)", {"average_rows": 5}),

@@ -82,10 +82,12 @@ class AblationFacts:
     def waiting_note(self) -> str:
         if not self.waiting:
             return ""
+        untrained = sum(runs == 0 for runs in self.waiting.values())
         return (
-            f"{len(self.waiting)} of the {len(self.planned)} variants have fewer than "
-            f"{ab.VARIANT_SEEDS} seeds so far; they are shown, but not tested, and no effect is "
-            "claimed for them."
+            f"{len(self.waiting)} of the {len(self.planned)} planned variants have fewer than "
+            f"{ab.VARIANT_SEEDS} seeds"
+            + (f" ({untrained} with none, so absent from the table)" if untrained else "")
+            + "; they are not tested, and no effect is claimed for them."
         )
 
 
