@@ -51,7 +51,7 @@ def test_numbers_without_exponent_notation():
     assert compact_number(12.34) == "12.3"
     assert compact_number(4.41e-5) == "0.000044"
     assert compact_number(0.0) == "0"
-    assert scientific(1.5e-7) == "1.5 × 10⁻⁷"
+    assert scientific(1.5e-7) == "1.5\u00a0×\u00a010⁻⁷"  # never split at a line end
     assert scientific(0.0) == "0"
     assert escape_markdown("a_b") == r"a\_b"
 
@@ -127,12 +127,13 @@ def test_one_number_style():
     assert count(50_000) == "50,000" and count(1000.0) == "1,000" and count(32) == "32"
     assert tex_count(1000) == r"\text{1,000}"
     # one scientific notation: no trailing zeros in the mantissa, so one value reads one way
-    assert scientific(5e-4) == scientific(5e-4, 0) == "5 × 10⁻⁴"
-    assert scientific(1.19e-7) == "1.2 × 10⁻⁷" and scientific(1e-7) == "1 × 10⁻⁷"
+    assert scientific(5e-4) == scientific(5e-4, 0) == "5\u00a0×\u00a010⁻⁴"
+    assert scientific(1.19e-7) == "1.2\u00a0×\u00a010⁻⁷" and scientific(1e-7) == "1\u00a0×\u00a010⁻⁷"
     # hyperparameters: plain from 0.01 up, scientific below
     assert small_number(0.1) == "0.1" and small_number(0.05) == "0.05"
     assert small_number(0.0988) == "0.099" and small_number(0.1035) == "0.1"
-    assert small_number(0.009) == "9 × 10⁻³" and small_number(0.000561) == "5.6 × 10⁻⁴"
+    assert small_number(0.009) == "9\u00a0×\u00a010⁻³"
+    assert small_number(0.000561) == "5.6\u00a0×\u00a010⁻⁴"
     assert small_number(5e-4) == scientific(5e-4) and small_number(0) == "0"
     assert small_number(1234.0) == "1,234"
 
