@@ -128,7 +128,8 @@ def test_one_number_style():
     assert tex_count(1000) == r"\text{1,000}"
     # one scientific notation: no trailing zeros in the mantissa, so one value reads one way
     assert scientific(5e-4) == scientific(5e-4, 0) == "5\u00a0×\u00a010⁻⁴"
-    assert scientific(1.19e-7) == "1.2\u00a0×\u00a010⁻⁷" and scientific(1e-7) == "1\u00a0×\u00a010⁻⁷"
+    assert scientific(1.19e-7) == "1.2\u00a0×\u00a010⁻⁷"
+    assert scientific(1e-7) == "1\u00a0×\u00a010⁻⁷"
     # hyperparameters: plain from 0.01 up, scientific below
     assert small_number(0.1) == "0.1" and small_number(0.05) == "0.05"
     assert small_number(0.0988) == "0.099" and small_number(0.1035) == "0.1"

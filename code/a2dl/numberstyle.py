@@ -16,8 +16,8 @@ SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def scientific(value: float, digits: int = 1) -> str:
-    """1.5 × 10⁻⁷ rather than Python's 1.5e-07 (joined by no-break spaces), with the mantissa's trailing zeros dropped
-    (5 × 10⁻⁴, never 5.0 × 10⁻⁴); exactly zero stays 0."""
+    """1.5 × 10⁻⁷ rather than Python's 1.5e-07 (joined by no-break spaces), with the
+    mantissa's trailing zeros dropped (5 × 10⁻⁴, never 5.0 × 10⁻⁴); exactly zero stays 0."""
     if value == 0:
         return "0"
     mantissa, exponent = f"{value:.{digits}e}".split("e")
