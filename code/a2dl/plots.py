@@ -227,7 +227,7 @@ def plot_confusion(matrix: np.ndarray, labels: list[str], *, title: str = "") ->
     """Counts with the share of each true class in brackets; with many classes, the share of
     each true class alone (in per cent), so that the cells stay legible."""
     many = len(labels) > 4
-    fig = Figure(figsize=(5.6, 4.8) if many else (3.4, 3.0))
+    fig = Figure(figsize=(5.0, 4.1) if many else (3.4, 3.0))
     ax = fig.subplots()
     shares = matrix / matrix.sum(axis=1, keepdims=True)
     annotations = np.array(
