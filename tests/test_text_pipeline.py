@@ -187,8 +187,6 @@ def test_teacher_probabilities_come_from_models_that_never_saw_the_review(monkey
     import numpy as np
     import pandas as pd
 
-    from a2dl.text import experiment as ex
-
     frame = pd.DataFrame(
         {
             "tokens": [[f"w{i}"] for i in range(50)] + [["test"]] * 5,
@@ -210,8 +208,10 @@ def test_teacher_probabilities_come_from_models_that_never_saw_the_review(monkey
             scored.extend(tuple(t) for t in tokens)
             return np.tile([0.25, 0.75], (len(tokens), 1))
 
-    monkeypatch.setattr(ex, "fit_baseline", Recorder)
-    proba = ex.cross_fitted_baseline(frame)  # the tests run with the cache off (conftest)
+    from a2dl.text import baseline
+
+    monkeypatch.setattr(baseline, "fit_baseline", Recorder)
+    proba = baseline.cross_fitted_baseline(frame)  # the tests run with the cache off (conftest)
     assert proba.shape == (50, 2) and np.all(proba == [0.25, 0.75])
     assert sorted(scored) == sorted((f"w{i}",) for i in range(50))  # each training review once
 
@@ -262,7 +262,7 @@ def test_distilled_targets_mix_each_label_with_its_teacher_probability(monkeypat
 def test_the_teacher_cache_key_follows_the_content_of_the_reviews():
     import pandas as pd
 
-    from a2dl.text.experiment import reviews_digest
+    from a2dl.text.baseline import reviews_digest
 
     reviews = pd.DataFrame({"tokens": [["good", "film"], ["bad"]], "label": [1, 0]})
     same_size = reviews.assign(tokens=[["good", "film"], ["awful"]])

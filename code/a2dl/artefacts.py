@@ -133,7 +133,7 @@ ARTEFACTS: tuple[Artefact, ...] = (
     Artefact(
         "train",
         "sentiment-baseline",
-        "a2dl.text.experiment:baseline",
+        "a2dl.text.baseline:baseline",
         "Part IV TF-IDF + logistic regression, three stop-word policies (2 min)",
         ("imdb_baseline.json",),
         ("IMDB", "NLTK stop words"),
