@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from a2dl import paths
 from a2dl.text import pretraining
 from a2dl.text.model import SentimentTransformer, SentimentTransformerConfig
 from a2dl.text.pretraining import (
@@ -133,7 +134,7 @@ def test_pretraining_sees_training_text_only():
 
 
 def test_fine_tuning_starts_from_every_pretrained_tensor(tmp_path, monkeypatch):
-    monkeypatch.setattr(pretraining.paths, "weights_dir", lambda: tmp_path)
+    monkeypatch.setattr(paths, "weights_dir", lambda: tmp_path)
     vocab = Vocabulary.build([[f"w{i}" for i in range(35)]], min_freq=1)
     config = _tiny(vocab_size=len(vocab))
     pretrained = SentimentTransformer(config)
@@ -182,7 +183,7 @@ def _tiny_reviews() -> pd.DataFrame:
 
 
 def test_extending_pretraining_by_a_cycle_equals_running_both_cycles(tmp_path, monkeypatch):
-    monkeypatch.setattr(pretraining.paths, "weights_dir", lambda: tmp_path)
+    monkeypatch.setattr(paths, "weights_dir", lambda: tmp_path)
     frame = _tiny_reviews()
     both, _, history = pretraining.pretrain(_tiny_pretraining(2), frame, progress=False)
     assert [r["epoch"] for r in history] == [1, 2, 3, 4]
