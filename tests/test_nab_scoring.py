@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -222,6 +224,27 @@ def test_the_nested_cross_validation_chooses_nothing_with_the_files_it_scores(mo
         (chosen[0], set(halves[0])),
         (chosen[1], set(halves[1])),
     ]
+
+
+def test_a_lever_row_fixes_its_levers_and_leaves_only_history_and_alert_level_open():
+    from a2dl.anomaly import nab_detector
+
+    rows = nab_detector.lever_rows()
+    assert [label for label, _ in rows] == [label for label, _ in nab_detector.LEVERS]
+    for _, constants in rows:
+        space = nab_detector.lever_space(constants)
+        candidates = nab_detector.grid(space)
+        assert len(candidates) == len(nab_detector.GRID["history"]) * len(
+            nab_detector.GRID["alert_level"]
+        )
+        for candidate in candidates:
+            assert (
+                dataclasses.replace(
+                    candidate, history=constants.history, alert_level=constants.alert_level
+                )
+                == constants
+            )
+    assert rows[-1][1].source == "ensemble" and rows[-2][1].source == "refit"
 
 
 def test_the_scorer_reproduces_the_published_scores_of_two_nab_detectors():

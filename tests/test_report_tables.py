@@ -9,6 +9,7 @@ from a2dl.report import (
     compact_number,
     escape_markdown,
     markdown_table,
+    more_or_less,
     readable_header,
     scientific,
     spoken_list,
@@ -113,6 +114,12 @@ def test_spoken_list_joins_as_prose():
     assert spoken_list(["A"]) == "A"
     assert spoken_list(["A", "B"]) == "A and B"
     assert spoken_list(iter(["A", "B", "C"])) == "A, B and C"
+
+
+def test_comparisons_follow_the_printed_rounding():
+    assert more_or_less(63.24, 60.66) == "above"
+    assert more_or_less(60.5, 60.66) == "below"
+    assert more_or_less(60.66, 60.69) == "level with"  # both print as 60.7
 
 
 def test_one_number_style():

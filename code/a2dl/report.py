@@ -103,6 +103,13 @@ def spoken_list(items: Iterable[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def more_or_less(value: float, reference: float, digits: int = 1) -> str:
+    """Where ``value`` stands against ``reference`` as the text prints both (rounded to
+    ``digits`` decimals): "above", "below" or "level with"."""
+    shown, against = round(value, digits), round(reference, digits)
+    return "above" if shown > against else "below" if shown < against else "level with"
+
+
 def p_value(value: float, label: str = "*p*") -> str:
     """A p-value as the report's prose prints it, in Markdown: "*p* = 0.123" (an italic p, as
     in the equations), or "*p* < 0.001" below that; with an empty ``label`` the value alone
