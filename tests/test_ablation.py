@@ -217,7 +217,7 @@ def test_the_verdicts_the_chapter_prints_follow_the_rule():
     assert facts.verdict("512 tokens") == "not run yet"
     assert facts.gap_points("no dropout") == "8.1" and facts.gap_points("512 tokens") == "—"
     assert facts.selection_note().startswith("No variant beats the chosen recipe")
-    assert facts.waiting_note().startswith("2 of the 4 planned variants have fewer than 3 seeds")
+    assert facts.waiting_note().startswith("Of the 4 planned variants, 2 have fewer than 3 seeds")
     assert "(1 with none, so absent from the table)" in facts.waiting_note()
     preferring = AblationFacts(table, table, [], {}, "no dropout")
     assert "prefers “no dropout”" in preferring.selection_note()

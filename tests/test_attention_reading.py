@@ -30,7 +30,9 @@ def test_near_even_weights_single_out_nothing():
     assert text.top_words == ["violence", "fine", "a"]
     assert text.notice_words() == ["violence"]
     note = text.notice_note()
-    assert note.startswith("Of these, “violence” belongs to the MPAA rating notice")
+    assert note.startswith(
+        "Of these, “violence” belongs to a rating notice of the Motion Picture Association (MPAA)"
+    )
     assert note.endswith("do not single out words that decide the prediction.")
     assert text.spread_note().startswith("no query concentrates on a few words")
     assert text.encoder_peak == 0.1

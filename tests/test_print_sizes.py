@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,81 @@ def _range_test(optimizer: str) -> dict:
     return {"lr": lrs, "smoothed_loss": 2.3 - np.sin(np.linspace(0, 3, 50)), "optimizer": optimizer}
 
 
+def _nab_series(name: str = "realKnownCause/machine_temperature_system_failure.csv"):
+    """A stand-in for a prepared NAB series: the attributes the Part II figures read."""
+    rows = 600
+    labels = np.zeros(rows, dtype=bool)
+    labels[400:450] = True
+    instants = np.zeros(rows, dtype=bool)
+    instants[520] = True
+    values = np.sin(np.linspace(0, 30, rows))
+    return SimpleNamespace(
+        name=name,
+        timestamps=pd.Series(pd.date_range("2014-01-01", periods=rows, freq="5min")),
+        values=values,
+        scaled=values,
+        labels=labels,
+        instants=instants,
+        validation_start=360,
+        test_start=480,
+    )
+
+
+def _scores(series) -> tuple[np.ndarray, np.ndarray]:
+    ends = np.arange(series.test_start + 63, len(series.values), 4)
+    return ends, np.linspace(0.1, 3.0, len(ends))
+
+
+NAB_NAMES = [
+    "realKnownCause/ec2_request_latency_system_failure",
+    "realAWSCloudwatch/ec2_disk_write_bytes_1ef3de",
+] * 8
+
 FIGURES = {
+    "NAB series with windows (Fig. 2.2)": lambda: plots.plot_series_with_windows(
+        [_nab_series() for _ in range(4)]
+    ),
+    "irregular sampling (Fig. 2.1)": lambda: plots.plot_irregularity(
+        pd.DataFrame(
+            {
+                "category": [n.split("/")[0] for n in NAB_NAMES[:15]],
+                "series": [n.split("/")[1] for n in NAB_NAMES[:15]],
+                "irregular intervals": np.linspace(0.6, 0.0, 15),
+            }
+        )
+    ),
+    "inside and outside windows (Part II)": lambda: plots.plot_inside_outside(
+        pd.DataFrame(
+            {
+                "category": np.repeat(["realKnownCause", "realAWSCloudwatch"], 50),
+                "scaled": np.random.default_rng(0).normal(size=100),
+                "window": np.tile(["inside", "outside"], 50),
+            }
+        )
+    ),
+    "detector on series (Part II)": lambda: plots.plot_detector_on_series(
+        [("works", s, *_scores(s)) for s in (_nab_series(), _nab_series())], threshold=1.0
+    ),
+    "review lengths (Part IV)": lambda: plots.plot_length_distribution(
+        pd.Series(np.arange(1, 401) * 3), pd.Series(np.tile([0, 1], 200))
+    ),
+    "Zipf (Part IV)": lambda: plots.plot_zipf(
+        pd.Series(1000 / np.arange(1, 2001)), vocabulary_size=1000
+    ),
+    "polar words (Fig. 4.3)": lambda: plots.plot_polar_words(
+        pd.DataFrame(
+            {"word": [f"unwatchable{i}" for i in range(24)], "log_odds": np.linspace(-4, 3, 24)}
+        )
+    ),
+    "ROC curves (Part IV)": lambda: plots.plot_roc(
+        {
+            name: (np.linspace(0, 1, 20), np.linspace(0, 1, 20) ** 0.3, 0.964)
+            for name in ("Transformer", "TF-IDF + logistic regression")
+        }
+    ),
+    "two-class confusion (Parts II, IV)": lambda: plots.plot_confusion(
+        np.array([[9000, 400], [150, 350]]), ["normal", "anomalous"]
+    ),
     "saturation (Fig. 3.1)": lambda: plots.plot_saturation(
         pd.DataFrame(
             [

@@ -72,9 +72,15 @@ class Artefact:
         return f"python -m a2dl {self.verb} {self.name}"
 
 
+def streaming_stem(architecture: str) -> str:
+    """The weights stem of Part II's streaming detectors of one architecture (one per file)."""
+    return f"nab_streaming_{architecture}"
+
+
+STREAMING_REFIT = streaming_stem("refit")  # the chosen architecture, fine-tuned as it goes
 _STREAMING = (
-    *(weights_name(f"nab_streaming_{name}") for name in DEEP_ANOMALY_MODELS),
-    weights_name("nab_streaming_refit"),
+    *(weights_name(streaming_stem(name)) for name in DEEP_ANOMALY_MODELS),
+    weights_name(STREAMING_REFIT),
 )
 _VISION_TRAINING = tuple(
     Artefact(

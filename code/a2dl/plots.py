@@ -132,9 +132,9 @@ def plot_attention_map(
     colorbar = ax.collections[0].colorbar
     even = 1 / weights.shape[1]
     colorbar.ax.axhline(even, color=SERIES_COLOURS[0], lw=2)  # the captions call it blue
-    ax.set_xticklabels(tokens, rotation=90, fontsize=SMALLEST_TEXT)
+    ax.set_xticklabels(tokens, rotation=90, fontsize=SMALLEST_TEXT + 1)
     if queries:
-        ax.set_yticklabels(queries, rotation=0, fontsize=SMALLEST_TEXT)
+        ax.set_yticklabels(queries, rotation=0, fontsize=SMALLEST_TEXT + 1)
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -180,7 +180,7 @@ def plot_polar_words(table: pd.DataFrame) -> Figure:
     ax.barh(table["word"], table["log_odds"], color=colours)
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel("log-odds of appearing in a positive rather than a negative review")
-    ax.tick_params(axis="y", labelsize=7)
+    ax.tick_params(axis="y", labelsize=SMALLEST_TEXT + 1)
     fig.tight_layout()
     return fig
 
@@ -275,7 +275,7 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> Figure:
 def plot_series_with_windows(series_list: list, *, columns: int = 2) -> Figure:
     """Small multiples of NAB series with their labelled anomaly windows shaded."""
     rows = -(-len(series_list) // columns)
-    fig = Figure(figsize=(6.4, 1.6 * rows))
+    fig = Figure(figsize=(6.2, 1.6 * rows))
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax, series in zip(axes.flat, series_list, strict=False):
         ax.plot(series.timestamps, series.values, lw=0.5, color="C0")
@@ -291,8 +291,8 @@ def plot_series_with_windows(series_list: list, *, columns: int = 2) -> Figure:
             )
         for boundary in (series.validation_start, series.test_start):
             ax.axvline(series.timestamps.iloc[boundary], color="black", lw=0.6, ls=":")
-        ax.set_title(series.name.removesuffix(".csv"), fontsize=7)
-        ax.tick_params(labelsize=6)
+        ax.set_title(series.name.removesuffix(".csv"), fontsize=SMALLEST_TEXT + 1)
+        ax.tick_params(labelsize=SMALLEST_TEXT)
         ax.xaxis.set_major_locator(MaxNLocator(3))
     for ax in list(axes.flat)[len(series_list) :]:
         ax.set_visible(False)
@@ -317,7 +317,7 @@ def plot_inside_outside(frame: pd.DataFrame) -> Figure:
     )
     ax.set_xlabel("value scaled by the series’ train median and inter-quartile range (clipped)")
     ax.set_ylabel("")
-    ax.tick_params(axis="y", labelsize=7)
+    ax.tick_params(axis="y", labelsize=SMALLEST_TEXT + 1)
     ax.legend(title=None, fontsize=LEGEND_SIZE)
     fig.tight_layout()
     return fig
@@ -333,7 +333,7 @@ def plot_irregularity(per_series: pd.DataFrame) -> Figure:
     )
     ax.invert_yaxis()
     ax.set_xlabel("share of intervals that differ from the series’ median interval")
-    ax.tick_params(axis="y", labelsize=7.5)
+    ax.tick_params(axis="y", labelsize=SMALLEST_TEXT + 1)
     fig.tight_layout()
     return fig
 

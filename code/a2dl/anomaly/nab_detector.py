@@ -32,7 +32,6 @@ from a2dl.anomaly.nab_scoring import (
     row_rewards,
 )
 from a2dl.anomaly.streaming import (
-    REFIT,
     REFIT_EVERY,
     REFIT_ROWS,
     SOURCES,
@@ -40,7 +39,6 @@ from a2dl.anomaly.streaming import (
     anomaly_scores,
     load_streaming,
     stream_errors,
-    weights_stem,
 )
 from a2dl.artefacts import DEEP_ANOMALY_MODELS
 from a2dl.cache import cached, file_digest
@@ -122,7 +120,7 @@ def streamed_corpus() -> StreamedCorpus:
         weights = file_digest(artefacts.weights_path(stem))
         return cached("nab-stream-errors", compute, weights=weights, lengths=ALL_LENGTHS)
 
-    by_model = {a: errors_of(weights_stem(a)) for a in DEEP_ANOMALY_MODELS}
+    by_model = {a: errors_of(artefacts.streaming_stem(a)) for a in DEEP_ANOMALY_MODELS}
     chosen = load_selection()["best"]
     windows = nab.load_windows()
     return StreamedCorpus(
@@ -131,7 +129,7 @@ def streamed_corpus() -> StreamedCorpus:
         values=values,
         errors={
             "chosen": [[e] for e in by_model[chosen]],
-            "refit": [[e] for e in errors_of(REFIT)],
+            "refit": [[e] for e in errors_of(artefacts.STREAMING_REFIT)],
             "ensemble": [list(files) for files in zip(*by_model.values(), strict=True)],
         },
         files=[row_rewards(s.timestamps, windows[s.name]) for s in series],

@@ -43,8 +43,6 @@ from a2dl.anomaly.windows import CLIP, robust_scaling, sliding_windows, window_e
 from a2dl.checkpoint import load_weights, save_weights
 from a2dl.train import TrainConfig, fit
 
-WEIGHTS = "nab_streaming"
-
 
 @dataclass(frozen=True)
 class DetectorConstants:
@@ -272,14 +270,9 @@ def stream_errors(
 # period (their mean likelihood is the ensemble), and the chosen one fine-tuned as it goes.
 REFIT_EVERY = 1000
 REFIT_ROWS = StreamingConfig.refit_rows
-REFIT = f"{WEIGHTS}_refit"
 # Whose errors a detector judges: the chosen architecture's, the same fine-tuned on recent
 # rows, or those of every deep architecture (an ensemble).
 SOURCES = ("chosen", "refit", "ensemble")
-
-
-def weights_stem(architecture: str) -> str:
-    return f"{WEIGHTS}_{architecture}"
 
 
 def train_and_save(*, progress: bool = True) -> None:
@@ -289,8 +282,8 @@ def train_and_save(*, progress: bool = True) -> None:
 
     series = corpus()
     values = [s.values for s in series]
-    runs = {weights_stem(a): (a, None) for a in artefacts.DEEP_ANOMALY_MODELS}
-    runs[REFIT] = (load_selection()["best"], REFIT_EVERY)
+    runs = {artefacts.streaming_stem(a): (a, None) for a in artefacts.DEEP_ANOMALY_MODELS}
+    runs[artefacts.STREAMING_REFIT] = (load_selection()["best"], REFIT_EVERY)
     for stem, (architecture, refit_every) in runs.items():
         started = time.process_time()
         detectors = train_streaming(architecture, values, refit_every=refit_every)

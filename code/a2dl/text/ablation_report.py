@@ -84,7 +84,7 @@ class AblationFacts:
             return ""
         untrained = sum(runs == 0 for runs in self.waiting.values())
         return (
-            f"{len(self.waiting)} of the {len(self.planned)} planned variants have fewer than "
+            f"Of the {len(self.planned)} planned variants, {len(self.waiting)} have fewer than "
             f"{ab.VARIANT_SEEDS} seeds"
             + (f" ({untrained} with none, so absent from the table)" if untrained else "")
             + "; they are not tested, and no effect is claimed for them."

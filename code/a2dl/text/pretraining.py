@@ -484,7 +484,7 @@ def reconstruction_example(
     ]
     return pd.DataFrame(
         {
-            "": ["review (cleaned)", "encoder input", "decoder’s reconstruction"],
+            "stage": ["review (cleaned)", "encoder input", "decoder’s reconstruction"],
             "text": [
                 " ".join(vocab.decode(ids)),
                 " ".join(vocab.tokens[t] for t in encoder),
