@@ -17,6 +17,7 @@ from a2dl.checkpoint import WeightsMismatchError, config_to_dict, save_weights
 from a2dl.modelinfo import count_parameters
 from a2dl.train import lr_factor, make_optimizer
 from a2dl.vision import compare, experiment, registry
+from a2dl.vision.bonus_report import validation_choice
 from a2dl.vision.convnets import (
     EfficientNet,
     EfficientNetConfig,
@@ -136,9 +137,13 @@ def test_the_network_chosen_on_validation_ignores_the_test_split():
         },
         index=["vit", "vgg", "resnet", "efficientnet"],
     )
-    assert compare.chosen_on_validation(table) == "vgg"
+    choice = validation_choice(table["val_accuracy"], validation_size=5000)
+    assert (choice.chosen, choice.runner_up, choice.margin_images) == ("vgg", "resnet", 2)
+    assert choice.level  # 2 of 5,000 images apart: the text calls them level
+    apart = validation_choice(table["val_accuracy"].to_dict() | {"vgg": 0.92}, 5000)
+    assert apart.margin_images == 40 and not apart.level
     tie = table.assign(val_accuracy=[0.5, 0.9, 0.9, 0.5])
-    assert compare.chosen_on_validation(tie) == "vgg"  # a tie goes to the first listed
+    assert validation_choice(tie["val_accuracy"], 5000).chosen == "vgg"  # the first listed
 
 
 def test_vit_attention_is_the_package_module():

@@ -221,6 +221,8 @@ TITLES = {
     "vae": "variational",
     "linear": "linear",
 }
+# What each title abbreviates, for the first time a text names the architecture.
+SPELLED_OUT = {"conv1d": "one-dimensional convolutional", "lstm": "long short-term memory"}
 
 
 def window_configs(window: int = 64) -> dict[str, object]:

@@ -55,8 +55,9 @@ class AblationFacts:
         if pd.isna(row["test_p_holm"]):
             seeds = int(row["seeds"])
             return f"{size} from {seeds} seed{'s' if seeds > 1 else ''}, too few to test"
-        noise = "an effect beyond the seed noise" if row["effect"] else "within the seed noise"
-        return f"{size} (adjusted {p_value(row['test_p_holm'])}), {noise}"
+        seeds = int(row["seeds"])
+        verdict = "an effect" if row["effect"] else f"no effect shown with {seeds} seeds"
+        return f"{size} (adjusted {p_value(row['test_p_holm'])}), {verdict}"
 
     def gap_points(self, variant: str) -> str:
         """The variant's mean generalisation gap in points, "—" when it has no runs."""

@@ -17,6 +17,7 @@ from a2dl.report import spoken_list
 HE_RESNET20 = {"accuracy": 0.9125, "steps": 64_000, "batch": 128}
 FAST_CIFAR_CITATION = "[@smith2019super]"
 AGREEMENT = 0.25  # a peak within 25% of the range test's suggestion is the suggestion, rounded
+LEVEL_IMAGES = 5  # networks this few validation images apart are level: a tie in all but name
 
 
 def off_rule_sentence(title: str, peak: float, suggested: float, dips: list) -> str:
@@ -147,3 +148,28 @@ def still_rising(histories: dict[str, pd.DataFrame]) -> str:
 def final_gap(histories: dict[str, pd.DataFrame]) -> float:
     """The largest gap between training and validation accuracy at any network's last epoch."""
     return max((h["train_accuracy"] - h["val_accuracy"]).iloc[-1] for h in histories.values())
+
+
+@dataclass(frozen=True)
+class ValidationChoice:
+    """The network validation ranks first, the one behind it, and how many validation images
+    separate them: a choice made a few images apart is a tie in all but name, and the text
+    says so instead of naming a winner."""
+
+    chosen: str
+    runner_up: str
+    margin_images: int
+
+    @property
+    def level(self) -> bool:
+        return self.margin_images <= LEVEL_IMAGES
+
+
+def validation_choice(val_accuracy: pd.Series | dict, validation_size: int) -> ValidationChoice:
+    """The network the comparison examines further: the highest validation accuracy. The test
+    split plays no part in the choice."""
+    accuracy = pd.Series(val_accuracy)
+    chosen = str(accuracy.idxmax())  # the first listed on a tie
+    runner_up = str(accuracy.drop(chosen).idxmax())
+    margin = round((accuracy[chosen] - accuracy[runner_up]) * validation_size)
+    return ValidationChoice(chosen, runner_up, margin)

@@ -64,13 +64,6 @@ def validation_accuracies() -> dict[str, float]:
     return {name: kept_epoch(load_history_frame(name))["val_accuracy"] for name in registry.MODELS}
 
 
-def chosen_on_validation(table: pd.DataFrame | dict[str, float]) -> str:
-    """The network the comparison examines further: the highest validation accuracy (the
-    first listed on a tie). The test split plays no part in the choice."""
-    accuracies = table["val_accuracy"] if isinstance(table, pd.DataFrame) else pd.Series(table)
-    return str(accuracies.idxmax())
-
-
 def comparison_table(saved: dict[str, SavedModel], speeds: dict) -> pd.DataFrame:
     """One row per model: size, cost, time, speed and accuracy (fractions, not per cent)."""
     rows = []
