@@ -93,11 +93,11 @@ FIGURES = {
     "detector on series (Part II)": lambda: plots.plot_detector_on_series(
         [("works", s, *_scores(s)) for s in (_nab_series(), _nab_series())], threshold=1.0
     ),
-    "review lengths (Part IV)": lambda: plots.plot_length_distribution(
-        pd.Series(np.arange(1, 401) * 3), pd.Series(np.tile([0, 1], 200))
-    ),
-    "Zipf (Part IV)": lambda: plots.plot_zipf(
-        pd.Series(1000 / np.arange(1, 2001)), vocabulary_size=1000
+    "review statistics (Fig. 4.1)": lambda: plots.plot_review_statistics(
+        pd.Series(np.arange(1, 401) * 3),
+        pd.Series(np.tile([0, 1], 200)),
+        pd.Series(1000 / np.arange(1, 2001)),
+        vocabulary_size=1000,
     ),
     "polar words (Fig. 4.3)": lambda: plots.plot_polar_words(
         pd.DataFrame(

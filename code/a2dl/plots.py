@@ -140,41 +140,41 @@ def plot_attention_map(
     return fig
 
 
-def plot_length_distribution(words: pd.Series, labels: pd.Series, *, cut: int = 1000) -> Figure:
-    """Review length in words, per class, on a shared axis."""
-    fig = Figure(figsize=(6.4, 2.8))
-    ax = fig.subplots()
+def plot_review_statistics(
+    words: pd.Series,
+    labels: pd.Series,
+    counts: pd.Series,
+    *,
+    vocabulary_size: int | None = None,
+    cut: int = 1000,
+) -> Figure:
+    """Two views of the reviews side by side: length in words per class (left), and token
+    frequency against rank on log–log axes with Zipf's line and the vocabulary cut-off
+    (right). One figure, because the text reads them together."""
+    fig = Figure(figsize=(6.4, 2.7))
+    lengths, zipf = fig.subplots(1, 2)
     frame = pd.DataFrame(
         {"words": words.clip(upper=cut), "class": labels.map({0: "negative", 1: "positive"})}
     )
-    sns.histplot(frame, x="words", hue="class", bins=60, element="step", stat="count", ax=ax)
-    ax.set_xlabel(f"review length in words (longer reviews counted at {cut})")
-    ax.set_ylabel("reviews")
-    fig.tight_layout()
-    return fig
-
-
-def plot_zipf(counts: pd.Series, *, vocabulary_size: int | None = None) -> Figure:
-    """Token frequency against rank on log–log axes, with the vocabulary cut-off marked."""
+    sns.histplot(frame, x="words", hue="class", bins=60, element="step", stat="count", ax=lengths)
+    lengths.set_xlabel(f"words per review (longer counted at {cut:,})")
+    lengths.set_ylabel("reviews")
     ranked = np.sort(counts.to_numpy())[::-1]
-    fig = Figure(figsize=(6.4, 2.8))
-    ax = fig.subplots()
     ranks = np.arange(1, len(ranked) + 1)
-    ax.loglog(ranks, ranked, lw=1.2)
-    ax.loglog(ranks, ranked[0] / ranks, ls="--", lw=0.8, color="grey", label="Zipf: f ∝ 1/rank")
+    zipf.loglog(ranks, ranked, lw=1.2)
+    zipf.loglog(ranks, ranked[0] / ranks, ls="--", lw=0.8, color="grey", label="f ∝ 1/rank")
     if vocabulary_size:
-        label = f"vocabulary cut-off ({vocabulary_size:,} words)"
-        ax.axvline(vocabulary_size, color=RED, lw=0.8, label=label)
-    ax.set_xlabel("rank of the token")
-    ax.set_ylabel("occurrences in the training split")
-    ax.legend()
+        zipf.axvline(vocabulary_size, color=RED, lw=0.8, label=f"cut-off ({vocabulary_size:,})")
+    zipf.set_xlabel("rank of the token")
+    zipf.set_ylabel("occurrences (training split)")
+    zipf.legend(fontsize=LEGEND_SIZE)
     fig.tight_layout()
     return fig
 
 
 def plot_polar_words(table: pd.DataFrame) -> Figure:
     """Horizontal bars of log-odds: negative words to the left, positive to the right."""
-    fig = Figure(figsize=(6.4, 4.2))
+    fig = Figure(figsize=(6.4, 3.8))
     ax = fig.subplots()
     colours = np.where(table["log_odds"] > 0, "C2", "C3")
     ax.barh(table["word"], table["log_odds"], color=colours)
