@@ -131,7 +131,7 @@ def plot_attention_map(
     )
     colorbar = ax.collections[0].colorbar
     even = 1 / weights.shape[1]
-    colorbar.ax.axhline(even, color=SERIES_COLOURS[0], lw=2)  # the captions call it blue
+    colorbar.ax.axhline(even, color=SERIES_COLOURS[0], lw=3.5)  # the captions call it blue
     ax.set_xticklabels(tokens, rotation=90, fontsize=SMALLEST_TEXT + 1)
     if queries:
         ax.set_yticklabels(queries, rotation=0, fontsize=SMALLEST_TEXT + 1)
@@ -318,8 +318,10 @@ def plot_inside_outside(frame: pd.DataFrame) -> Figure:
     ax.set_xlabel("value scaled by the series’ train median and inter-quartile range (clipped)")
     ax.set_ylabel("")
     ax.tick_params(axis="y", labelsize=SMALLEST_TEXT + 1)
-    ax.legend(title=None, fontsize=LEGEND_SIZE)
+    handles = ax.get_legend_handles_labels()[0]
+    ax.get_legend().remove()
     fig.tight_layout()
+    legend_below(fig, handles)  # below the axes, never over a whisker
     return fig
 
 
