@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from a2dl import artefacts, device
+from a2dl.anomaly.comparison import Comparison, compare
 from a2dl.anomaly.detectors import VALUE_BASELINE, Detection, calibrate, value_scores
 from a2dl.anomaly.models import (
     ARCHITECTURES,
@@ -278,6 +279,22 @@ def detections(
     weights = {name: file_digest(_paths(name)[0]) for name in ARCHITECTURES}
     raw = cached("nab-window-scores", raw_scores, weights=weights, experiment=repr(experiment))
     return {name: calibrate(scores, windows, n_series, labelling) for name, scores in raw.items()}
+
+
+def comparison(experiment: AnomalyExperiment | None = None) -> Comparison:
+    """Every detector beside the chosen autoencoder, with bootstrap intervals over series
+    (:func:`a2dl.anomaly.comparison.compare`). Half a minute of resampling that the preface
+    and Chapter 2 both read, so kept between renders by :mod:`a2dl.cache`."""
+    experiment = experiment or AnomalyExperiment()
+    best = load_selection()["best"]
+    weights = {name: file_digest(_paths(name)[0]) for name in ARCHITECTURES}
+    return cached(
+        "nab-comparison",
+        lambda: compare(detections(experiment), best),
+        weights=weights,
+        experiment=repr(experiment),
+        best=best,
+    )
 
 
 def test_metrics() -> dict[str, float]:

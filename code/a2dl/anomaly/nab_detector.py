@@ -312,7 +312,16 @@ def lever_rows() -> list[tuple[str, DetectorConstants]]:
 def lever_table() -> pd.DataFrame:
     """The score of each lever added in turn on all files (constants otherwise as before this
     work), and its standard score held out: the row's levers fixed, the other constants
-    chosen on the other half of the files, as in :func:`cross_validate`."""
+    chosen on the other half of the files, as in :func:`cross_validate`. Kept between renders
+    by :mod:`a2dl.cache`, keyed by the streaming detectors' weights."""
+    from a2dl.anomaly.experiment import load_selection
+
+    stems = [*map(artefacts.streaming_stem, DEEP_ANOMALY_MODELS), artefacts.STREAMING_REFIT]
+    weights = {stem: file_digest(artefacts.weights_path(stem)) for stem in stems}
+    return cached("nab-levers", _lever_table, weights=weights, best=load_selection()["best"])
+
+
+def _lever_table() -> pd.DataFrame:
     corpus = streamed_corpus()
     halves = folds(corpus.names)
 
