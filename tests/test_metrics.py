@@ -62,13 +62,21 @@ def test_weighted_metrics_equal_the_metrics_of_the_repeated_rows():
     score = np.round(rng.random(200) + y * 0.3, 1)  # rounded: many ties, handled like sklearn
     pred = score > 0.8
     weights = rng.integers(0, 4, size=(3, 200)).astype(float)
-    batch = weighted_binary_summary(y, pred, score, weights)
+    batch = weighted_binary_summary(y, pred, score, weights, np.arange(200))  # a row a group
     for replicate, w in enumerate(weights):
-        rows = np.repeat(np.arange(200), w.astype(int))
-        expected = binary_summary(y[rows].astype(int), pred[rows].astype(int), score[rows])
+        repeated = np.repeat(np.arange(200), w.astype(int))
+        expected = binary_summary(
+            y[repeated].astype(int), pred[repeated].astype(int), score[repeated]
+        )
         for name, value in expected.items():
             assert batch[name][replicate] == pytest.approx(value), name
-    silent = weighted_binary_summary(y, np.zeros(200, bool), score, np.ones((1, 200)))
+    rows = np.arange(200)
+    grouped = rng.integers(0, 4, size=(3, 4)).astype(float)  # four groups of 50 rows
+    by_group = weighted_binary_summary(y, pred, score, grouped, rows // 50)
+    by_row = weighted_binary_summary(y, pred, score, np.repeat(grouped, 50, axis=1), rows)
+    for name in by_row:
+        np.testing.assert_allclose(by_group[name], by_row[name], err_msg=name)
+    silent = weighted_binary_summary(y, np.zeros(200, bool), score, np.ones((1, 4)), rows // 50)
     assert np.isnan(silent["precision"][0])  # no alarm: precision undefined, not 0
 
 

@@ -70,29 +70,39 @@ def trivial_detectors(base_rate: float, alarm_rate: float) -> dict[str, dict[str
 
 def resample_weights(
     groups: np.ndarray, *, replicates: int = 1000, seed: int = artefacts.SEED
-) -> np.ndarray:
-    """Bootstrap resamples of whole groups as weights, (replicates, rows): each row counts as
-    often as its group was drawn. Windows of one series overlap and share its anomalies, so
-    they are not independent draws; series are."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap resamples of whole groups: how often each group was drawn in each replicate,
+    (replicates, groups), and each row's group code. Windows of one series overlap and share
+    its anomalies, so they are not independent draws; series are."""
     rng = np.random.default_rng(seed)
     _, codes = np.unique(groups, return_inverse=True)
     n_groups = int(codes.max()) + 1
     counts = rng.multinomial(n_groups, np.full(n_groups, 1 / n_groups), size=replicates)
-    return counts[:, codes].astype(np.float64)
+    return counts.astype(np.float64), codes
 
 
 def weighted_binary_summary(
-    y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray, weights: np.ndarray
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    score: np.ndarray,
+    weights: np.ndarray,
+    groups: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """:func:`binary_summary` for many weightings of the same rows at once, weights of shape
-    (replicates, rows) giving one value per replicate. With integer weights it equals
-    :func:`binary_summary` on the rows repeated that often (ties in ``score`` handled as
-    scikit-learn does), so a thousand bootstrap replicates cost one sort and a few cumulative
-    sums rather than a thousand calls."""
+    """:func:`binary_summary` for many weightings of the same rows at once: ``weights`` of
+    shape (replicates, groups) weigh every row of group ``groups[i]`` alike, one value per
+    replicate. With integer weights it equals :func:`binary_summary` on the rows repeated
+    that often (ties in ``score`` handled as scikit-learn does). The rows are sorted once and
+    counted per group, so a thousand replicates cost a few matrix products over the groups,
+    not a thousand passes over the rows."""
     y, p = np.asarray(y_true, bool), np.asarray(y_pred, bool)
     w = np.atleast_2d(weights)
-    tp, fp = w @ (y & p), w @ (~y & p)
-    fn, tn = w @ (y & ~p), w @ (~y & ~p)
+    codes = np.asarray(groups)
+
+    def per_group(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=mask.astype(float), minlength=w.shape[1])
+
+    tp, fp = w @ per_group(y & p), w @ per_group(~y & p)
+    fn, tn = w @ per_group(y & ~p), w @ per_group(~y & ~p)
     with np.errstate(invalid="ignore", divide="ignore"):
         recall = tp / (tp + fn)
         precision = np.where(tp + fp > 0, tp / (tp + fp), np.nan)
@@ -106,8 +116,14 @@ def weighted_binary_summary(
         order = np.argsort(-np.asarray(score, dtype=float), kind="stable")
         ranked = np.asarray(score, dtype=float)[order]
         ends = np.flatnonzero(np.r_[ranked[1:] != ranked[:-1], True])  # last row of each tie
-        true_pos = np.cumsum(w[:, order] * y[order], axis=1)[:, ends]
-        false_pos = np.cumsum(w[:, order] * ~y[order], axis=1)[:, ends]
+
+        def cumulative(mask: np.ndarray) -> np.ndarray:
+            """(groups, ties): the rows of each group among the first tie groups."""
+            counted = np.zeros((w.shape[1], len(order)))
+            counted[codes[order], np.arange(len(order))] = mask[order]
+            return np.cumsum(counted, axis=1)[:, ends]
+
+        true_pos, false_pos = w @ cumulative(y), w @ cumulative(~y)
         tpr = true_pos / true_pos[:, -1:]
         fpr = false_pos / false_pos[:, -1:]
         zero = np.zeros((len(w), 1))
@@ -132,10 +148,12 @@ def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     return float(np.percentile(finite, tail)), float(np.percentile(finite, 100 - tail))
 
 
-def _usable(weights: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+def _usable(weights: np.ndarray, codes: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     """Replicates that drew both classes (the others have no AUC)."""
-    positives = weights @ np.asarray(y_true, bool)
-    return (positives > 0) & (positives < weights.sum(axis=1))
+    groups = weights.shape[1]
+    positives = weights @ np.bincount(codes, weights=np.asarray(y_true, float), minlength=groups)
+    rows = weights @ np.bincount(codes, minlength=groups)
+    return (positives > 0) & (positives < rows)
 
 
 def bootstrap_over_groups(
@@ -151,11 +169,12 @@ def bootstrap_over_groups(
     """Percentile confidence intervals of every :func:`binary_summary` metric, and of its
     margin over the better trivial detector (same alarm rate), resampling whole groups.
     Margins are keyed ``<metric>_margin``."""
-    weights = resample_weights(groups, replicates=replicates, seed=seed)
-    weights = weights[_usable(weights, y_true)]
-    draws = weighted_binary_summary(y_true, y_pred, score, weights)
-    base_rate = (weights @ np.asarray(y_true, float)) / weights.sum(axis=1)
-    alarm_rate = (weights @ np.asarray(y_pred, float)) / weights.sum(axis=1)
+    weights, codes = resample_weights(groups, replicates=replicates, seed=seed)
+    weights = weights[_usable(weights, codes, y_true)]
+    draws = weighted_binary_summary(y_true, y_pred, score, weights, codes)
+    rows = weights @ np.bincount(codes, minlength=weights.shape[1])
+    base_rate = (weights @ np.bincount(codes, weights=np.asarray(y_true, float))) / rows
+    alarm_rate = (weights @ np.bincount(codes, weights=np.asarray(y_pred, float))) / rows
     # the trivial detectors of each replicate, once: (replicates, detectors) per metric
     trivial = [trivial_detectors(p, q) for p, q in zip(base_rate, alarm_rate, strict=True)]
     intervals = {}
@@ -181,10 +200,10 @@ def paired_bootstrap(
     :func:`binary_summary` metric: (margin on all data, interval low, interval high). Both
     are scored on the same resampled series in each replicate, so the interval is that of a
     paired difference, narrower than the two separate intervals suggest."""
-    weights = resample_weights(groups, replicates=replicates, seed=seed)
-    weights = np.vstack([np.ones(len(y_true)), weights[_usable(weights, y_true)]])
-    a = weighted_binary_summary(y_true, *first, weights)
-    b = weighted_binary_summary(y_true, *second, weights)
+    weights, codes = resample_weights(groups, replicates=replicates, seed=seed)
+    weights = np.vstack([np.ones(weights.shape[1]), weights[_usable(weights, codes, y_true)]])
+    a = weighted_binary_summary(y_true, *first, weights, codes)
+    b = weighted_binary_summary(y_true, *second, weights, codes)
     return {
         name: (
             float(a[name][0] - b[name][0]),
