@@ -247,6 +247,50 @@ def test_a_lever_row_fixes_its_levers_and_leaves_only_history_and_alert_level_op
     assert rows[-1][1].source == "ensemble" and rows[-2][1].source == "refit"
 
 
+def test_the_tuning_stores_each_lever_rows_held_out_constants_chosen_on_the_other_half(
+    monkeypatch,
+):
+    """``train nab-detector`` chooses, for every lever row, the open constants on each half;
+    the chapter only scores them. A row's stored constants differ from the row's own only in
+    the open ones."""
+    from types import SimpleNamespace
+
+    from a2dl.anomaly import nab_detector
+
+    names = [f"{c}/s{i}.csv" for c in ("catA", "catB") for i in range(4)]
+    corpus = SimpleNamespace(names=names, files=[None] * len(names))
+
+    def alert_raw(_, constants, indices):
+        return dict.fromkeys(nab_detector.PROFILE_NAMES, float(hash((constants, indices[0])) % 97))
+
+    monkeypatch.setattr(nab_detector, "alert_raw", alert_raw)
+    monkeypatch.setattr(nab_detector, "normalised", lambda raw, files, profile: raw)
+    monkeypatch.setattr(nab_detector, "profiles", lambda: dict.fromkeys(nab_detector.PROFILE_NAMES))
+    result = nab_detector.cross_validate(corpus)
+    rows = nab_detector.lever_rows()
+    assert [row["detector"] for row in result["levers"]] == [label for label, _ in rows]
+    halves = nab_detector.folds(names)
+    for stored, (_, constants) in zip(result["levers"], rows, strict=True):
+        chosen = [nab_detector.constants_from(values) for values in stored["folds"]]
+        space = nab_detector.lever_space(constants)
+        assert chosen == [nab_detector.tune(corpus, halves[1 - k], space)[0] for k in range(2)]
+        for fold in chosen:
+            assert (
+                dataclasses.replace(
+                    fold, **{key: getattr(constants, key) for key in nab_detector.OPEN_CONSTANTS}
+                )
+                == constants
+            )
+
+
+def test_a_tuning_file_without_the_lever_rows_says_how_to_rebuild_it(monkeypatch):
+    from a2dl.anomaly import nab_detector
+
+    monkeypatch.setattr(nab_detector, "load_tuning", lambda: {"held_out": {}})
+    with pytest.raises(ValueError, match="python -m a2dl train nab-detector"):
+        nab_detector._lever_table()
+
+
 def test_the_scorer_reproduces_the_published_scores_of_two_nab_detectors():
     """Numenta HTM's and Skyline's detections, as NAB's own code made them (their results
     files at NAB's commit ea702d7, thresholded at NAB's optimised thresholds), scored by this

@@ -229,6 +229,18 @@ def cross_validate(corpus: StreamedCorpus) -> dict:
         ],
         "held_out": held_out(corpus, [constants for constants, _ in tuned]),
         "all_files_constants": dataclasses.asdict(all_constants),
+        # each lever row of the chapter's table, scored held out: its levers fixed, the open
+        # constants chosen on each half (per fold, the constants for scoring that fold's files)
+        "levers": [
+            {
+                "detector": label,
+                "folds": [
+                    dataclasses.asdict(tune(corpus, halves[1 - k], lever_space(constants))[0])
+                    for k in range(len(halves))
+                ],
+            }
+            for label, constants in lever_rows()
+        ],
     }
 
 
@@ -312,32 +324,35 @@ def lever_rows() -> list[tuple[str, DetectorConstants]]:
 def lever_table() -> pd.DataFrame:
     """The score of each lever added in turn on all files (constants otherwise as before this
     work), and its standard score held out: the row's levers fixed, the other constants
-    chosen on the other half of the files, as in :func:`cross_validate`. Kept between renders
-    by :mod:`a2dl.cache`, keyed by the streaming detectors' weights."""
+    chosen on the other half of the files by ``train nab-detector`` (:func:`cross_validate`).
+    Kept between renders by :mod:`a2dl.cache`, keyed by the weights and the tuning."""
     from a2dl.anomaly.experiment import load_selection
 
     stems = [*map(artefacts.streaming_stem, DEEP_ANOMALY_MODELS), artefacts.STREAMING_REFIT]
     weights = {stem: file_digest(artefacts.weights_path(stem)) for stem in stems}
-    return cached("nab-levers", _lever_table, weights=weights, best=load_selection()["best"])
+    tuning = file_digest(artefacts.record_path(TUNING))
+    best = load_selection()["best"]
+    return cached("nab-levers", _lever_table, weights=weights, tuning=tuning, best=best)
 
 
 def _lever_table() -> pd.DataFrame:
-    corpus = streamed_corpus()
-    halves = folds(corpus.names)
-
-    def held_out_standard(constants: DetectorConstants) -> float:
-        space = lever_space(constants)
-        per_fold = [tune(corpus, halves[1 - k], space)[0] for k in range(len(halves))]
-        return held_out(corpus, per_fold)["standard"]
-
-    return pd.DataFrame(
-        [
+    tuned = {row["detector"]: row["folds"] for row in load_tuning().get("levers", [])}
+    rows = lever_rows()
+    if [label for label, _ in rows] != list(tuned):
+        raise ValueError(
+            f"{artefacts.record_path(TUNING)} does not hold the held-out constants of every "
+            "lever row (it predates them, or the rows changed): rebuild it with "
+            "`python -m a2dl train nab-detector`."
+        )
+    corpus, table = streamed_corpus(), []
+    for label, constants in rows:
+        per_fold = [constants_from(values) for values in tuned[label]]
+        table.append(
             {"detector": label}
             | corpus_scores(corpus.scores(constants), corpus.files)
-            | {"standard, held out": held_out_standard(constants)}
-            for label, constants in lever_rows()
-        ]
-    )
+            | {"standard, held out": held_out(corpus, per_fold)["standard"]}
+        )
+    return pd.DataFrame(table)
 
 
 def write_nab_results(out_dir, detector: str = "a2dlAutoencoder") -> int:
