@@ -227,7 +227,7 @@ def plot_confusion(matrix: np.ndarray, labels: list[str], *, title: str = "") ->
     """Counts with the share of each true class in brackets; with many classes, the share of
     each true class alone (in per cent), so that the cells stay legible."""
     many = len(labels) > 4
-    fig = Figure(figsize=(5.0, 4.1) if many else (3.4, 3.0))
+    fig = Figure(figsize=(4.4, 3.7) if many else (3.4, 3.0))
     ax = fig.subplots()
     shares = matrix / matrix.sum(axis=1, keepdims=True)
     annotations = np.array(
@@ -345,7 +345,7 @@ def plot_position_similarity(embeddings: np.ndarray, side: int) -> Figure:
     cosine similarity of its learned position embedding to every other position's."""
     unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
     similarity = unit @ unit.T
-    fig = Figure(figsize=(4.2, 4.4))
+    fig = Figure(figsize=(3.6, 3.8))
     axes = fig.subplots(side, side)
     for index, ax in enumerate(axes.flat):
         image = ax.imshow(similarity[index].reshape(side, side), cmap="viridis", vmin=-1, vmax=1)
