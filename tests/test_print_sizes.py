@@ -104,11 +104,13 @@ FIGURES = {
             {"word": [f"unwatchable{i}" for i in range(24)], "log_odds": np.linspace(-4, 3, 24)}
         )
     ),
-    "ROC curves (Part IV)": lambda: plots.plot_roc(
+    "confusion and ROC curves (Part IV)": lambda: plots.plot_confusion_and_roc(
+        np.array([[3368, 337], [405, 3328]]),
+        ["negative", "positive"],
         {
             name: (np.linspace(0, 1, 20), np.linspace(0, 1, 20) ** 0.3, 0.964)
             for name in ("Transformer", "TF-IDF + logistic regression")
-        }
+        },
     ),
     "two-class confusion (Parts II, IV)": lambda: plots.plot_confusion(
         np.array([[9000, 400], [150, 350]]), ["normal", "anomalous"]

@@ -223,12 +223,10 @@ def plot_training_curves(
     return fig
 
 
-def plot_confusion(matrix: np.ndarray, labels: list[str], *, title: str = "") -> Figure:
+def _draw_confusion(ax, matrix: np.ndarray, labels: list[str], *, title: str = "") -> None:
     """Counts with the share of each true class in brackets; with many classes, the share of
     each true class alone (in per cent), so that the cells stay legible."""
     many = len(labels) > 4
-    fig = Figure(figsize=(4.4, 3.7) if many else (3.4, 3.0))
-    ax = fig.subplots()
     shares = matrix / matrix.sum(axis=1, keepdims=True)
     annotations = np.array(
         [
@@ -254,21 +252,35 @@ def plot_confusion(matrix: np.ndarray, labels: list[str], *, title: str = "") ->
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
+
+
+def plot_confusion(matrix: np.ndarray, labels: list[str], *, title: str = "") -> Figure:
+    """A confusion matrix (see :func:`_draw_confusion`)."""
+    fig = Figure(figsize=(4.4, 3.7) if len(labels) > 4 else (3.4, 3.0))
+    _draw_confusion(fig.subplots(), matrix, labels, title=title)
     fig.tight_layout()
     return fig
 
 
-def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> Figure:
-    """ROC curves: name -> (false-positive rates, true-positive rates, AUC)."""
-    fig = Figure(figsize=(3.6, 3.4))
-    ax = fig.subplots()
+def plot_confusion_and_roc(
+    matrix: np.ndarray,
+    labels: list[str],
+    curves: dict[str, tuple[np.ndarray, np.ndarray, float]],
+) -> Figure:
+    """A classifier's test confusion matrix (left) and its ROC curve beside others' (right):
+    curves maps a name to (false-positive rates, true-positive rates, AUC). One figure,
+    because the text reads them together."""
+    fig = Figure(figsize=(6.4, 3.2))
+    confusion, roc = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1, 1.1)})
+    _draw_confusion(confusion, matrix, labels)
     for name, (fpr, tpr, auc) in curves.items():
-        ax.plot(fpr, tpr, label=f"{name} (AUC {auc:.3f})")
-    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=0.8)
-    ax.set_xlabel("false-positive rate")
-    ax.set_ylabel("true-positive rate")
+        roc.plot(fpr, tpr, label=f"{name} (AUC {auc:.3f})")
+    roc.plot([0, 1], [0, 1], ls=":", color="grey", lw=0.8)
+    roc.set_xlabel("false-positive rate")
+    roc.set_ylabel("true-positive rate")
+    roc.set_aspect("equal")
     fig.tight_layout()
-    legend_below(fig, ax.get_legend_handles_labels()[0])  # below the axes, never over a curve
+    legend_below(fig, roc.get_legend_handles_labels()[0])  # below the axes, never over a curve
     return fig
 
 
