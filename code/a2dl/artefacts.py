@@ -78,10 +78,8 @@ def streaming_stem(architecture: str) -> str:
 
 
 STREAMING_REFIT = streaming_stem("refit")  # the chosen architecture, fine-tuned as it goes
-_STREAMING = (
-    *(weights_name(streaming_stem(name)) for name in DEEP_ANOMALY_MODELS),
-    weights_name(STREAMING_REFIT),
-)
+STREAMING_STEMS = (*map(streaming_stem, DEEP_ANOMALY_MODELS), STREAMING_REFIT)
+_STREAMING = tuple(map(weights_name, STREAMING_STEMS))
 _VISION_TRAINING = tuple(
     Artefact(
         "train",

@@ -81,6 +81,11 @@ def resample_weights(
     return counts.astype(np.float64), codes
 
 
+def _per_group(codes: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    """The sum of ``values`` over the rows of each group: (groups,)."""
+    return np.bincount(codes, weights=np.asarray(values, float), minlength=groups)
+
+
 def weighted_binary_summary(
     y_true: np.ndarray,
     y_pred: np.ndarray,
@@ -96,13 +101,9 @@ def weighted_binary_summary(
     not a thousand passes over the rows."""
     y, p = np.asarray(y_true, bool), np.asarray(y_pred, bool)
     w = np.atleast_2d(weights)
-    codes = np.asarray(groups)
-
-    def per_group(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(codes, weights=mask.astype(float), minlength=w.shape[1])
-
-    tp, fp = w @ per_group(y & p), w @ per_group(~y & p)
-    fn, tn = w @ per_group(y & ~p), w @ per_group(~y & ~p)
+    codes, n_groups = np.asarray(groups), w.shape[1]
+    tp, fp = w @ _per_group(codes, y & p, n_groups), w @ _per_group(codes, ~y & p, n_groups)
+    fn, tn = w @ _per_group(codes, y & ~p, n_groups), w @ _per_group(codes, ~y & ~p, n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         recall = tp / (tp + fn)
         precision = np.where(tp + fp > 0, tp / (tp + fp), np.nan)
@@ -119,7 +120,7 @@ def weighted_binary_summary(
 
         def cumulative(mask: np.ndarray) -> np.ndarray:
             """(groups, ties): the rows of each group among the first tie groups."""
-            counted = np.zeros((w.shape[1], len(order)))
+            counted = np.zeros((n_groups, len(order)))
             counted[codes[order], np.arange(len(order))] = mask[order]
             return np.cumsum(counted, axis=1)[:, ends]
 
@@ -151,8 +152,8 @@ def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
 def _usable(weights: np.ndarray, codes: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     """Replicates that drew both classes (the others have no AUC)."""
     groups = weights.shape[1]
-    positives = weights @ np.bincount(codes, weights=np.asarray(y_true, float), minlength=groups)
-    rows = weights @ np.bincount(codes, minlength=groups)
+    positives = weights @ _per_group(codes, y_true, groups)
+    rows = weights @ _per_group(codes, np.ones(len(codes)), groups)
     return (positives > 0) & (positives < rows)
 
 
@@ -172,9 +173,10 @@ def bootstrap_over_groups(
     weights, codes = resample_weights(groups, replicates=replicates, seed=seed)
     weights = weights[_usable(weights, codes, y_true)]
     draws = weighted_binary_summary(y_true, y_pred, score, weights, codes)
-    rows = weights @ np.bincount(codes, minlength=weights.shape[1])
-    base_rate = (weights @ np.bincount(codes, weights=np.asarray(y_true, float))) / rows
-    alarm_rate = (weights @ np.bincount(codes, weights=np.asarray(y_pred, float))) / rows
+    groups = weights.shape[1]
+    rows = weights @ _per_group(codes, np.ones(len(codes)), groups)
+    base_rate = (weights @ _per_group(codes, y_true, groups)) / rows
+    alarm_rate = (weights @ _per_group(codes, y_pred, groups)) / rows
     # the trivial detectors of each replicate, once: (replicates, detectors) per metric
     trivial = [trivial_detectors(p, q) for p, q in zip(base_rate, alarm_rate, strict=True)]
     intervals = {}

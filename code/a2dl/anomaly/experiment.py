@@ -256,6 +256,11 @@ def evaluate_selected(
     return detection.windows, detection, {split: detection.metrics(split) for split in SPLITS}
 
 
+def _weights_digests() -> dict[str, str]:
+    """Every saved window autoencoder's digest: the key of what is computed from them."""
+    return {name: file_digest(_paths(name)[0]) for name in ARCHITECTURES}
+
+
 def detections(
     experiment: AnomalyExperiment | None = None, labelling: str = "instant"
 ) -> dict[str, Detection]:
@@ -276,8 +281,9 @@ def detections(
         raw[VALUE_BASELINE] = {split: value_scores(w) for split, w in windows.items()}
         return raw
 
-    weights = {name: file_digest(_paths(name)[0]) for name in ARCHITECTURES}
-    raw = cached("nab-window-scores", raw_scores, weights=weights, experiment=repr(experiment))
+    raw = cached(
+        "nab-window-scores", raw_scores, weights=_weights_digests(), experiment=repr(experiment)
+    )
     return {name: calibrate(scores, windows, n_series, labelling) for name, scores in raw.items()}
 
 
@@ -287,11 +293,10 @@ def comparison(experiment: AnomalyExperiment | None = None) -> Comparison:
     and Chapter 2 both read, so kept between renders by :mod:`a2dl.cache`."""
     experiment = experiment or AnomalyExperiment()
     best = load_selection()["best"]
-    weights = {name: file_digest(_paths(name)[0]) for name in ARCHITECTURES}
     return cached(
         "nab-comparison",
         lambda: compare(detections(experiment), best),
-        weights=weights,
+        weights=_weights_digests(),
         experiment=repr(experiment),
         best=best,
     )

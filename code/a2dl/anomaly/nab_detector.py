@@ -328,8 +328,7 @@ def lever_table() -> pd.DataFrame:
     Kept between renders by :mod:`a2dl.cache`, keyed by the weights and the tuning."""
     from a2dl.anomaly.experiment import load_selection
 
-    stems = [*map(artefacts.streaming_stem, DEEP_ANOMALY_MODELS), artefacts.STREAMING_REFIT]
-    weights = {stem: file_digest(artefacts.weights_path(stem)) for stem in stems}
+    weights = {s: file_digest(artefacts.weights_path(s)) for s in artefacts.STREAMING_STEMS}
     tuning = file_digest(artefacts.record_path(TUNING))
     best = load_selection()["best"]
     return cached("nab-levers", _lever_table, weights=weights, tuning=tuning, best=best)

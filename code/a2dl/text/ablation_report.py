@@ -51,11 +51,9 @@ class AblationFacts:
         row = self.row(variant)
         if row is None:
             return "not run yet"
-        size = f"{row['test_delta'] * 100:+.2f} points"
+        size, seeds = f"{row['test_delta'] * 100:+.2f} points", int(row["seeds"])
         if pd.isna(row["test_p_holm"]):
-            seeds = int(row["seeds"])
             return f"{size} from {seeds} seed{'s' if seeds > 1 else ''}, too few to test"
-        seeds = int(row["seeds"])
         verdict = "an effect" if row["effect"] else f"no effect shown with {seeds} seeds"
         return f"{size} (adjusted {p_value(row['test_p_holm'])}), {verdict}"
 
