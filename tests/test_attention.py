@@ -98,3 +98,24 @@ def test_masked_keys_get_zero_weight_and_their_content_is_ignored():
 def test_heads_must_divide_the_width():
     with pytest.raises(ValueError, match="not divisible"):
         MultiHeadAttention(10, 3)
+
+
+def test_comparison_table_has_one_row_per_mask_and_the_head_counts_side_by_side():
+    import pandas as pd
+
+    from a2dl.attention_check import by_mask
+
+    long = pd.DataFrame(
+        {
+            "heads": [1, 1, 8, 8],
+            "mask": ["none", "causal", "none", "causal"],
+            "output": [0.0, 1.0, 2.0, 3.0],
+            "weights": [4.0, 5.0, 6.0, 7.0],
+        }
+    )
+    wide = by_mask(long)
+    assert list(wide["mask"]) == ["none", "causal"]  # the order measured, not alphabetical
+    assert list(wide.columns[1:]) == [
+        "1 head: output", "1 head: weights", "8 heads: output", "8 heads: weights",
+    ]  # fmt: skip
+    assert wide.iloc[1, 1:].tolist() == [1.0, 5.0, 3.0, 7.0]

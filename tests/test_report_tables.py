@@ -147,7 +147,7 @@ def test_one_number_style():
 
 
 def test_written_scientific_numbers_align_right_in_tables():
-    frame = pd.DataFrame({"lr": ["5 × 10⁻⁴", "0.1"], "name": ["a", "b"]})
+    frame = pd.DataFrame({"lr": [scientific(5e-4), "0.1"], "name": ["a", "b"]})  # no-break spaces
     header, rule, *_ = markdown_table(frame).data.splitlines()
     assert rule.split("|")[1].strip().endswith(":")  # right-aligned like numbers
     assert not rule.split("|")[2].strip().endswith(":")

@@ -215,55 +215,55 @@ def self_attention_graph(
     graph.attr(size="6.3,8", fontname=FONT, splines="true", outputorder="edgesfirst")
     graph.attr("node", fontname=FONT, fontsize="11", height="0.3")
     graph.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.6")
-    step = 0.46  # inches between rows
+    step = 0.41  # inches between rows
 
     def place(name: str, label: str, column: float, row: float, style: dict[str, str]) -> None:
-        row += 0.3 if row > 3.5 else 0  # room below the two-line Q, K, V
         graph.node(name, label, pos=f"{column:.2f},{-row * step:.2f}!", **style)
 
-    place("x", _html(f"input X: {n} × {d_model}"), 3.1, 0, TENSOR)
+    place("x", _html(f"input X: {n} × {d_model}"), 3.1, -0.5, TENSOR)  # room for the fan-out
     # keys, queries and values side by side: weight and bias to the left of the operation
-    branches = (("k", "K", d_k, "keys", 1.4), ("q", "Q", d_k, "queries", 3.4),
-                ("v", "V", d_v, "values", 5.4))  # fmt: skip
-    for key, name, width, role, column in branches:
+    branches = (("k", "K", d_k, 1.4), ("q", "Q", d_k, 3.4), ("v", "V", d_v, 5.4))
+    for key, name, width, column in branches:
         place(f"W{key}", _html(f"W_{{{key}}}: {d_model} × {width}"), column - 1.0, 1, PARAMETER)
         place(f"mm{key}", "matmul", column, 1, OPERATION)
         place(f"b{key}", _html(f"b_{{{key}}}: {width}"), column - 1.0, 2, PARAMETER)
         place(f"add{key}", "add", column, 2, OPERATION)
-        place(name, _html(f"{name} ({role})\n{n} × {width}"), column, 3.15, TENSOR)
+        place(name, _html(f"{name}: {n} × {width}"), column, 3, TENSOR)
         graph.edge("x", f"mm{key}")
         graph.edge(f"W{key}", f"mm{key}")
         graph.edge(f"mm{key}", f"add{key}")
         graph.edge(f"b{key}", f"add{key}")
         graph.edge(f"add{key}", name)
-    scores = 2.5
-    place("kt", "transpose", 1.4, 4, OPERATION)
+    # the transpose beside the product it feeds, and the weighted sum beside the weights A:
+    # a row each saved, so that the figure leaves room on its page for the table that follows
+    scores = 2.7
+    place("kt", "transpose", 1.2, 4, OPERATION)
     place(
         "product",
         f'<matmul Q K<SUP><FONT POINT-SIZE="8">T</FONT></SUP>{SCRIPT_GAP.removesuffix("<BR/>")}>',
         scores,
-        5,
+        4,
         OPERATION,
     )
-    place("scale", _html(f"× 1/√{d_k}"), scores, 6, OPERATION)
-    place("S", _html(f"scores S: {n} × {n}"), scores, 7, TENSOR)
+    place("scale", _html(f"× 1/√{d_k}"), scores, 5, OPERATION)
+    place("S", _html(f"scores S: {n} × {n}"), scores, 6, TENSOR)
     place(
         "mask",
         "+ mask M (optional): −∞ where not allowed",
         scores,
-        8,
+        7,
         {**OPERATION, "style": "rounded,dashed,filled"},
     )
-    place("softmax", "softmax (each row)", scores, 9, OPERATION)
-    place("A", _html(f"attention weights A: {n} × {n}"), scores, 10, TENSOR)
-    output = 4.7
-    place("weighted", "matmul A V", output, 11, OPERATION)
-    place("H", _html(f"H: {n} × {d_v}"), output, 12, TENSOR)
-    place("Wo", _html(f"W_{{o}}: {d_v} × {d_model}"), output - 1.3, 13, PARAMETER)
-    place("out", "matmul", output, 13, OPERATION)
-    place("bo", _html(f"b_{{o}}: {d_model}"), output - 1.3, 14, PARAMETER)
-    place("add", "add", output, 14, OPERATION)
-    place("z", _html(f"representation Z: {n} × {d_model}"), output, 15, TENSOR)
+    place("softmax", "softmax (each row)", scores, 8, OPERATION)
+    place("A", _html(f"attention weights A: {n} × {n}"), scores, 9, TENSOR)
+    output = 5.4
+    place("weighted", "matmul A V", output, 9, OPERATION)
+    place("H", _html(f"H: {n} × {d_v}"), output, 10, TENSOR)
+    place("Wo", _html(f"W_{{o}}: {d_v} × {d_model}"), output - 1.4, 11, PARAMETER)
+    place("out", "matmul", output, 11, OPERATION)
+    place("bo", _html(f"b_{{o}}: {d_model}"), output - 1.4, 12, PARAMETER)
+    place("add", "add", output, 12, OPERATION)
+    place("z", _html(f"representation Z: {n} × {d_model}"), output - 0.4, 13, TENSOR)
     graph.edges(
         [("K", "kt"), ("Q", "product"), ("kt", "product"), ("product", "scale"), ("scale", "S"),
          ("S", "mask"), ("mask", "softmax"), ("softmax", "A"), ("A", "weighted"),

@@ -373,7 +373,7 @@ def plot_cost_accuracy(table: pd.DataFrame, threads: int = 2) -> Figure:
     """Test accuracy against the epochs one training budget bought and against inference speed,
     one point per model (``model``, ``epochs``, ``images_per_second``, ``test_accuracy``). With
     the budget equal for all, its epochs, not its minutes, tell the networks apart."""
-    fig = Figure(figsize=(6.4, 2.8))
+    fig = Figure(figsize=(6.4, 2.3))
     axes = fig.subplots(1, 2, sharey=True)
     panels = (
         ("epochs", "training epochs within the budget"),
@@ -409,7 +409,7 @@ def plot_cost_accuracy(table: pd.DataFrame, threads: int = 2) -> Figure:
 def plot_lr_range(tests: dict[str, dict], chosen: dict[str, float]) -> Figure:
     """Smoothed training loss against the learning rate of each range test (log axis), with
     the peak each recipe uses (``chosen``, by the same keys) marked by a dot on its curve."""
-    fig = Figure(figsize=(6.4, 3.0))
+    fig = Figure(figsize=(6.4, 2.5))
     ax = fig.subplots()
     for i, (title, test) in enumerate(tests.items()):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]

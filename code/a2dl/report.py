@@ -190,7 +190,7 @@ def _unbroken(name: str) -> str:
 
 
 # a written number: signed, with a unit (12.3%, 38.5k), a bound (< 0.001) or a range (0.50–0.64)
-_NUMBER = r"[−+-]?[\d.,]+ ?(?:%|k|M|G| × 10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?"
+_NUMBER = r"[−+-]?[\d.,]+ ?(?:%|k|M|G|[ \u00a0]×[ \u00a0]10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?"
 NUMBER_TEXT = re.compile(rf"^(?:[<>][ \u00a0])?{_NUMBER}(?:–{_NUMBER})?$|^—$")
 
 

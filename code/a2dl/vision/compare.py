@@ -99,9 +99,7 @@ def recipe_table(saved: dict[str, SavedModel]) -> pd.DataFrame:
         rows.append(
             {
                 "model": entry.title,
-                "optimiser": {"sgd": "SGD, Nesterov 0.9", "adamw": "AdamW"}[
-                    train.get("optimizer", "adamw")
-                ],
+                "optimiser": {"sgd": "SGD", "adamw": "AdamW"}[train.get("optimizer", "adamw")],
                 "schedule": {"onecycle": "one-cycle", "cosine": "warm-up + cosine"}.get(
                     train.get("schedule"), train.get("schedule")
                 ),
