@@ -188,6 +188,15 @@ ARTEFACTS: tuple[Artefact, ...] = (
         (),
         ("every file above",),
     ),
+    Artefact(
+        "bench",
+        "layout",
+        "a2dl.layout_check:benchmark",
+        "the rendered PDF's page rules: each float on its citation's page or the next, and "
+        "the pages with a large blank band",
+        (),
+        ("the rendered report",),
+    ),
 )
 
 # Results of earlier recipes that the report quotes and no command rebuilds, with why.

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 DATA_DIR_VARIABLE = "A2_DATA_DIR"
+REPORT_PDF = Path("_book") / "assignment2-report.pdf"  # the rendered book, from the root
 
 
 def repo_root() -> Path:

@@ -22,7 +22,6 @@ from a2dl.data.imdb import DATASET_PAGE
 from a2dl.notebook import ChapterExecutionError, execute_chapter, fill_inline_values
 
 NAMES_PATTERN = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)?$")
-REPORT_PDF = Path("_book") / "assignment2-report.pdf"
 
 
 class SubmissionError(RuntimeError):
@@ -113,10 +112,10 @@ def check_names(names: str) -> str:
 
 def check_report(root: Path, parts: list[PartFiles], extra: tuple[Path, ...] = ()) -> Path:
     """The rendered PDF exists and is newer than every chapter, the book config and weights."""
-    pdf = root / REPORT_PDF
+    pdf = root / paths.REPORT_PDF
     if not pdf.is_file():
         raise SubmissionError(
-            f"{REPORT_PDF} does not exist: render the report first (make report)."
+            f"{paths.REPORT_PDF} does not exist: render the report first (make report)."
         )
     sources = [root / "_quarto.yml", *(root / "chapters").glob("*.qmd"), root / "index.qmd"]
     sources += [root / part.weights for part in parts] + [root / path for path in extra]
@@ -124,7 +123,7 @@ def check_report(root: Path, parts: list[PartFiles], extra: tuple[Path, ...] = (
     if stale:
         names = ", ".join(str(s.relative_to(root)) for s in stale)
         raise SubmissionError(
-            f"{REPORT_PDF} is older than {names}: render the report again (make report)."
+            f"{paths.REPORT_PDF} is older than {names}: render the report again (make report)."
         )
     return pdf
 
