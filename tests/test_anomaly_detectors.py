@@ -128,6 +128,7 @@ def test_table_cells_give_values_and_intervals_and_a_dash_where_undefined():
     assert value_and_interval(trivial, ["f1", "precision"]) == [["10.0", "—"]]
     learnt = pd.Series({"f1": 0.3, "f1_low": 0.2, "f1_high": 0.35})
     assert value_and_interval(learnt, ["f1"]) == [["30.0"], ["(20.0–35.0)"]]
+    assert value_and_interval(learnt, ["f1"], one_line=True) == [["30.0 (20.0–35.0)"]]
     margins = {"f1": (0.02, -0.01, 0.05), "roc_auc": (0.031, 0.001, 0.06)}
     assert margin_text(margins, "f1") == "+2.0 points (-1.0 to +5.0)"
     assert margin_text(margins, "roc_auc") == "+0.031 (+0.001 to +0.060)"

@@ -208,3 +208,22 @@ def test_graphs_print_at_full_size_within_the_text_width(name):
     smallest = min(float(size) for size, content in texts if content.strip())
     assert width <= plots.TEXT_WIDTH * 72, "wider than the text: the page would shrink it"
     assert smallest * scale >= plots.SMALLEST_TEXT, f"{smallest} pt text drawn at {scale:.2f}"
+
+
+def test_a_legend_below_fills_its_rows_evenly():
+    from collections import Counter
+
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    fig = Figure(figsize=(6.4, 2.5))  # Part II's five models and two line styles
+    fig.subplots()
+    names = ["dense", "Conv1D", "LSTM", "variational", "linear", "training", "validation"]
+    handles = [Line2D([], [], label=name) for name in names]
+    legend = plots.legend_below(fig, handles)
+    fig.canvas.draw()  # lays the entries out
+    renderer = fig.canvas.get_renderer()
+    rows = Counter(round(t.get_window_extent(renderer).y0) for t in legend.get_texts())
+    assert len(rows) > 1, "the seven entries do not fit one row: the test needs two"
+    assert max(rows.values()) - min(rows.values()) <= 1, f"uneven rows: {sorted(rows.values())}"
+    assert legend.get_window_extent(renderer).width <= fig.bbox.width

@@ -146,6 +146,13 @@ def test_one_number_style():
     assert small_number(1234.0) == "1,234"
 
 
+def test_shares_read_as_prose_says_them():
+    from a2dl.report import share_of
+
+    assert f"reduce it to {share_of(0.5)} its width" == "reduce it to half its width"
+    assert share_of(0.25) == "a quarter of" and share_of(0.6) == "0.6 of"
+
+
 def test_written_scientific_numbers_align_right_in_tables():
     frame = pd.DataFrame({"lr": [scientific(5e-4), "0.1"], "name": ["a", "b"]})  # no-break spaces
     header, rule, *_ = markdown_table(frame).data.splitlines()

@@ -59,3 +59,12 @@ def tex_count(value: float) -> str:
     """A count inside LaTeX maths, as the prose writes it: \\text{1,000} (a bare 1,000 in
     maths would be read as a list, and 1000 would differ from the prose's 1,000)."""
     return rf"\text{{{count(value)}}}"
+
+
+SPOKEN_FRACTIONS = {0.25: "a quarter of", 0.5: "half", 0.75: "three quarters of"}
+
+
+def share_of(value: float) -> str:
+    """A simple fraction as prose says it before "its width": "half", "a quarter of"; any
+    other share as a decimal with "of" ("0.6 of"), so the sentence reads either way."""
+    return SPOKEN_FRACTIONS.get(value, f"{value:g} of")

@@ -8,6 +8,8 @@ returns one displays it exactly once (pyplot's inline backend would show it a se
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -40,11 +42,14 @@ def _renderer(fig: Figure):
 
 
 def legend_below(fig: Figure, handles: list, *, gap: float = 0.02):
-    """One legend for the whole figure, below its axes, in as many columns as fit the figure's
-    width: a legend wider than the figure would widen the saved image (``bbox: tight``), and
-    the page would then shrink all of its text. The axes make room for it."""
+    """One legend for the whole figure, below its axes, in as few rows as fit the figure's
+    width, filled evenly (seven entries in rows of four and three, never six and one): a
+    legend wider than the figure would widen the saved image (``bbox: tight``), and the page
+    would then shrink all of its text. The axes make room for it."""
     renderer = _renderer(fig)
-    for columns in range(len(handles), 0, -1):
+    for columns in dict.fromkeys(
+        math.ceil(len(handles) / rows) for rows in range(1, len(handles) + 1)
+    ):
         legend = fig.legend(
             handles=handles,
             loc="lower center",

@@ -22,6 +22,7 @@ from a2dl.numberstyle import (  # noqa: F401  (the chapters import the formatter
     percent,
     points,
     scientific,
+    share_of,
     small_number,
     tex_count,
 )

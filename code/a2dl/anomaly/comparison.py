@@ -162,10 +162,17 @@ def interval_text(low: float, high: float, *, scale: float = 100, digits: int = 
 
 
 def value_and_interval(
-    row: pd.Series, columns: list[str], scale: float = 100, digits: int = 1
+    row: pd.Series,
+    columns: list[str],
+    scale: float = 100,
+    digits: int = 1,
+    *,
+    one_line: bool = False,
 ) -> list[list[str]]:
     """One detector's table rows: its values, and under them their 95% intervals (none for
-    the trivial detectors, whose values are expected values); "—" where undefined."""
+    the trivial detectors, whose values are expected values); "—" where undefined. With
+    ``one_line``, each interval follows its value in the same cell, for a table with few
+    columns, where a second row per detector would only lengthen it."""
     values = ["—" if pd.isna(row[c]) else f"{row[c] * scale:.{digits}f}" for c in columns]
     if pd.isna(row.get(f"{columns[-1]}_low", math.nan)):
         return [values]
@@ -173,6 +180,8 @@ def value_and_interval(
         f"({interval_text(row[f'{c}_low'], row[f'{c}_high'], scale=scale, digits=digits)})"
         for c in columns
     ]
+    if one_line:
+        return [[f"{value} {interval}" for value, interval in zip(values, intervals, strict=True)]]
     return [values, intervals]
 
 
