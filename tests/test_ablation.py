@@ -212,7 +212,7 @@ def test_the_verdicts_the_chapter_prints_follow_the_rule():
     )
     assert facts.verdict("no dropout").startswith("-0.65 points (adjusted")
     assert facts.verdict("no dropout").endswith("), an effect")
-    assert facts.verdict("no weight decay").endswith("no effect shown with 3 seeds")
+    assert facts.verdict("no weight decay").endswith("points, no effect shown")
     assert facts.verdict("dropout 0.4") == "+0.20 points from 1 seed, too few to test"
     assert facts.verdict("512 tokens") == "not run yet"
     assert facts.gap_points("no dropout") == "8.1" and facts.gap_points("512 tokens") == "—"

@@ -227,3 +227,17 @@ def test_a_legend_below_fills_its_rows_evenly():
     assert len(rows) > 1, "the seven entries do not fit one row: the test needs two"
     assert max(rows.values()) - min(rows.values()) <= 1, f"uneven rows: {sorted(rows.values())}"
     assert legend.get_window_extent(renderer).width <= fig.bbox.width
+
+
+def test_shares_on_an_axis_read_as_per_cent():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.subplots()
+    ax.plot([0, 1], [0.955, 0.98])
+    ax.set_ylabel("accuracy")
+    plots.percent_axis(ax.yaxis)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "95.5" in labels and ("97.5" in labels or "98" in labels), labels
+    assert ax.get_ylabel() == "accuracy (%)"

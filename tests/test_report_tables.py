@@ -45,6 +45,14 @@ def test_every_column_gets_room_for_its_longest_word():
     assert id_dashes >= len("R2.14") + 3 and text_dashes == 40
 
 
+def test_a_command_in_code_counts_as_one_word():
+    command = "`train sentiment-pretrain`"  # the page never breaks inline code
+    frame = pd.DataFrame({"command": [command], "text": ["word " * 60]})
+    rule = balanced_widths(frame.to_markdown(index=False)).splitlines()[1]
+    command_dashes = len(rule.strip("|").split("|")[0].strip(":"))
+    assert command_dashes >= len(command)
+
+
 def test_numbers_without_exponent_notation():
     assert compact_number(5.47e8) == "547M"
     assert compact_number(38_500.0) == "38.5k"

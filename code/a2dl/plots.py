@@ -16,7 +16,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
-from matplotlib.ticker import MaxNLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 # Colours that stay apart in print and for colour-blind readers (Okabe–Ito): one per model of a
 # comparison, in order; RED marks what captions call red (anomaly windows, cut-offs). The first
@@ -32,6 +32,13 @@ LEGEND_SIZE = 8
 # the smallest text a figure may print, in points, and the width it prints at (inches)
 SMALLEST_TEXT = 7.0
 TEXT_WIDTH = 6.5
+
+
+def percent_axis(axis) -> None:
+    """Ticks of a share (0 to 1) written as per cent, the way the text and tables write it:
+    0.955 reads 95.5. The axis label says "(%)"."""
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{100 * value:.4g}"))
+    axis.set_label_text(f"{axis.get_label_text()} (%)")
 
 
 def _renderer(fig: Figure):
@@ -211,6 +218,8 @@ def plot_training_curves(
                 ax.axvline(best_epochs[name], color=SERIES_COLOURS[i % 6], lw=0.6, ls=":")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
+        if "accuracy" in metric:
+            percent_axis(ax.yaxis)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     styles = [
         Line2D([], [], color="grey", ls="--", label=split_labels[0]),
@@ -351,7 +360,8 @@ def plot_irregularity(per_series: pd.DataFrame) -> Figure:
         ordered["category"] + "/" + ordered["series"], ordered["irregular intervals"], color="C1"
     )
     ax.invert_yaxis()
-    ax.set_xlabel("share of intervals that differ from the series’ median interval")
+    ax.set_xlabel("intervals that differ from the series’ median interval")
+    percent_axis(ax.xaxis)
     ax.tick_params(axis="y", labelsize=SMALLEST_TEXT + 1)
     fig.tight_layout()
     return fig

@@ -211,6 +211,9 @@ WIDEST_COLUMN = 40  # characters: a long text column wraps rather than crowd the
 WORD_MARGIN = 3  # characters beyond a column's longest word, so neighbouring headers never touch
 
 
+UNBROKEN_WORD = re.compile(r"`[^`]*`|[^ ]+")  # a code span whole, else up to a space
+
+
 def balanced_widths(table: str) -> str:
     """A pipe table whose separator dashes give each column room for its longest word.
 
@@ -226,8 +229,9 @@ def balanced_widths(table: str) -> str:
     cells = list(zip(*[row for i, row in enumerate(rows) if i != 1], strict=True))
     dashes = []
     for column, rule in zip(cells, separator, strict=True):
-        # a line breaks at ordinary spaces only: a name joined by no-break spaces is one word
-        words = [len(word) for cell in column for word in cell.split(" ") if word] or [1]
+        # a line breaks at ordinary spaces only: a name joined by no-break spaces is one word,
+        # and so is inline code, which the page never breaks (_format/typst-show.typ)
+        words = [len(word) for cell in column for word in UNBROKEN_WORD.findall(cell)] or [1]
         longest = max(len(cell.strip()) for cell in column)
         width = max(max(words) + WORD_MARGIN, min(longest, WIDEST_COLUMN), 3)
         rule = rule.strip()
