@@ -270,7 +270,7 @@ def _draw_confusion(ax, matrix: np.ndarray, labels: list[str], *, title: str = "
 
 def plot_confusion(matrix: np.ndarray, labels: list[str], *, title: str = "") -> Figure:
     """A confusion matrix (see :func:`_draw_confusion`)."""
-    fig = Figure(figsize=(4.4, 3.7) if len(labels) > 4 else (3.4, 3.0))
+    fig = Figure(figsize=(4.4, 3.7) if len(labels) > 4 else (2.9, 2.5))
     _draw_confusion(fig.subplots(), matrix, labels, title=title)
     fig.tight_layout()
     return fig
