@@ -241,3 +241,18 @@ def test_shares_on_an_axis_read_as_per_cent():
     labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
     assert "95.5" in labels and ("97.5" in labels or "98" in labels), labels
     assert ax.get_ylabel() == "accuracy (%)"
+
+
+def test_a_log_axis_within_two_decades_has_more_than_one_label():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.subplots()
+    ax.semilogy([0, 1], [0.3, 3.0])
+    plots._label_log_axis(ax.yaxis, *ax.get_ylim())
+    fig.canvas.draw()
+    labels = [
+        t.get_text() for t in ax.get_yticklabels(minor=False) + ax.get_yticklabels(minor=True)
+    ]
+    shown = [label for label in labels if label]
+    assert len(shown) >= 3, shown

@@ -213,7 +213,7 @@ def self_attention_graph(
     """
     graph = graphviz.Digraph("self_attention", format="svg", engine="neato")
     graph.attr(size="6.3,8", fontname=FONT, splines="true", outputorder="edgesfirst")
-    graph.attr("node", fontname=FONT, fontsize="11", height="0.3")
+    graph.attr("node", fontname=FONT, fontsize="11", height="0.26", margin="0.08,0.02")
     graph.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.6")
     step = 0.41  # inches between rows
 
@@ -229,7 +229,7 @@ def self_attention_graph(
         place(f"b{key}", _html(f"b_{{{key}}}: {width}"), column - 1.0, 2, PARAMETER)
         place(f"add{key}", "add", column, 2, OPERATION)
         place(name, _html(f"{name}: {n} × {width}"), column, 3, TENSOR)
-        graph.edge("x", f"mm{key}")
+        graph.edge("x", f"mm{key}", headport="n")  # from above, clear of the weight boxes
         graph.edge(f"W{key}", f"mm{key}")
         graph.edge(f"mm{key}", f"add{key}")
         graph.edge(f"b{key}", f"add{key}")

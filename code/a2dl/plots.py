@@ -16,7 +16,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
-from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 # Colours that stay apart in print and for colour-blind readers (Okabe–Ito): one per model of a
 # comparison, in order; RED marks what captions call red (anomaly windows, cut-offs). The first
@@ -32,6 +32,18 @@ LEGEND_SIZE = 8
 # the smallest text a figure may print, in points, and the width it prints at (inches)
 SMALLEST_TEXT = 7.0
 TEXT_WIDTH = 6.5
+
+
+def _label_log_axis(axis, low: float, high: float) -> None:
+    """A log axis labelled at its decades, and also at 2 and 5 times them when it spans under
+    two decades, where the decades alone leave one label or none. Minor labels elsewhere
+    would overlap."""
+    if np.log10(high / low) < 2:
+        axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    else:
+        axis.set_minor_formatter(NullFormatter())
 
 
 def percent_axis(axis) -> None:
@@ -469,7 +481,6 @@ def plot_detector_on_series(
         rows = np.arange(series.test_start, len(series.values))
         top.plot(rows, series.scaled[rows], lw=0.6, color=SERIES_COLOURS[0])
         bottom.semilogy(ends, np.maximum(scores, 1e-3), lw=0.6, color="black")
-        bottom.yaxis.set_minor_formatter(NullFormatter())  # decades only: minor labels overlap
         bottom.axhline(threshold, color=SERIES_COLOURS[1], lw=0.9, ls="--", label="threshold")
         flagged = scores >= threshold
         bottom.plot(ends[flagged], scores[flagged], "o", ms=2, color=SERIES_COLOURS[1],
@@ -481,6 +492,7 @@ def plot_detector_on_series(
         top.set_ylabel("scaled value" if column == 0 else "")
         bottom.set_ylabel("relative score" if column == 0 else "")
         bottom.set_xlabel("row of the series")
+        _label_log_axis(bottom.yaxis, *bottom.get_ylim())
         for ax in (top, bottom):
             ax.tick_params(labelsize=SMALLEST_TEXT)
             ax.xaxis.set_major_locator(MaxNLocator(4))
