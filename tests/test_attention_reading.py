@@ -31,7 +31,8 @@ def test_near_even_weights_single_out_nothing():
     assert text.notice_words() == ["violence"]
     note = text.notice_note()
     assert note.startswith(
-        "Of these, “violence” belongs to a rating notice of the Motion Picture Association (MPAA)"
+        "Of these, “violence” belongs to a rating notice of the Motion Picture Association of "
+        "America (MPAA)"
     )
     assert note.endswith("do not single out words that decide the prediction.")
     assert text.spread_note().startswith("no query concentrates on a few words")

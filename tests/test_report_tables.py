@@ -185,12 +185,10 @@ def test_the_artefact_table_merges_rows_that_differ_only_in_a_model_name(tmp_pat
         (tmp_path / name).write_bytes(b"x" * 1000)
     table = artefact_table(tmp_path).set_index("command")
     anomaly = table.loc["`train anomaly`"]
-    assert anomaly["writes"] == (
-        "`nab_<model>.pt`, `nab_<model>.history.json`, `nab_selection.json`"
-    )
+    assert anomaly["writes"] == "`nab_<model>.pt`, `nab_selection.json`"  # histories implied
     assert anomaly["reads"] == "NAB" and anomaly["MB"] == "< 0.1"
     vision = table.loc["`train vision-<name>`"]
-    assert vision["writes"] == "`cifar10_<name>.pt`, `cifar10_<name>.history.json`"
+    assert vision["writes"] == "`cifar10_<name>.pt`"
     assert vision["MB"] == "< 0.1"
     assert "`nab_streaming_<model>.pt`" in table.loc["`train nab-detector`", "reads"]
     assert "`bench report`" not in table.index  # writes nothing

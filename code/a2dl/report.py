@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -214,6 +215,14 @@ WORD_MARGIN = 3  # characters beyond a column's longest word, so neighbouring he
 UNBROKEN_WORD = re.compile(r"`[^`]*`|[^ ]+")  # a code span whole, else up to a space
 
 
+CODE_WIDTH = 1.15  # a character of inline code prints this much wider than one of text
+
+
+def _printed_length(word: str) -> int:
+    """A word's length in characters of the table's text font: code is set in a wider font."""
+    return math.ceil(len(word) * CODE_WIDTH) if word.startswith("`") else len(word)
+
+
 def balanced_widths(table: str) -> str:
     """A pipe table whose separator dashes give each column room for its longest word.
 
@@ -231,7 +240,7 @@ def balanced_widths(table: str) -> str:
     for column, rule in zip(cells, separator, strict=True):
         # a line breaks at ordinary spaces only: a name joined by no-break spaces is one word,
         # and so is inline code, which the page never breaks (_format/typst-show.typ)
-        words = [len(word) for cell in column for word in UNBROKEN_WORD.findall(cell)] or [1]
+        words = [_printed_length(w) for cell in column for w in UNBROKEN_WORD.findall(cell)] or [1]
         longest = max(len(cell.strip()) for cell in column)
         width = max(max(words) + WORD_MARGIN, min(longest, WIDEST_COLUMN), 3)
         rule = rule.strip()
@@ -278,13 +287,22 @@ def artefact_table(folder: Path | None = None) -> pd.DataFrame:
         [
             {
                 "command": f"`{command}`",
-                "writes": ", ".join(f"`{f}`" for f in row["writes"]),
-                "reads": ", ".join(f"`{f}`" if "." in f else f for f in row["reads"]),
+                "writes": ", ".join(f"`{f}`" for f in _weights_only(row["writes"])),
+                "reads": ", ".join(
+                    f"`{f}`" if "." in f else f for f in _weights_only(row["reads"])
+                ),
                 "MB": f"{row['MB']:.1f}" if row["MB"] >= 0.05 else "< 0.1",
             }
             for command, row in rows.items()
         ]
     )
+
+
+def _weights_only(names: list[str]) -> list[str]:
+    """The names without the per-epoch history of a listed weights file: every ``x.pt`` has
+    its ``x.history.json`` (the appendix says so once), and the long names overflowed the
+    table's columns."""
+    return [n for n in names if n.removesuffix(".history.json") + ".pt" not in names]
 
 
 _MODEL_NAMES = re.compile(

@@ -82,8 +82,8 @@ class AttentionReading:
             note = (
                 f"Of these, {spoken_list(f'“{w}”' for w in quoted)} "
                 f"{'belongs' if len(quoted) == 1 else 'belong'} to a rating notice of the "
-                "Motion Picture Association (MPAA) quoted in the review (the reasons given for "
-                "a film’s rating), not to the reviewer’s opinion."
+                "Motion Picture Association of America (MPAA) quoted in the review (the reasons "
+                "given for a film’s rating), not to the reviewer’s opinion."
             )
         else:
             note = "All three are words of the reviewer’s own text."
