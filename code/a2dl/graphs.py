@@ -135,7 +135,7 @@ def autoencoder_graph(
     layers = len(widths) - 1
     bottleneck = min(range(1, layers), key=lambda layer: widths[layer])
     graph = graphviz.Digraph("autoencoder", format="svg", engine="neato")
-    graph.attr(size="6.3,8", fontname=FONT, splines="true", outputorder="edgesfirst")
+    graph.attr(size="6.1,8", fontname=FONT, splines="true", outputorder="edgesfirst")
     graph.attr("node", fontname=FONT, fontsize="11", height="0.3")
     graph.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.6")
     # each side of the U as a list of (node, parameter or None), in the order data flows
@@ -212,7 +212,7 @@ def self_attention_graph(
     the operation it feeds, so that the figure stays within the page at full size.
     """
     graph = graphviz.Digraph("self_attention", format="svg", engine="neato")
-    graph.attr(size="6.3,8", fontname=FONT, splines="true", outputorder="edgesfirst")
+    graph.attr(size="6.1,8", fontname=FONT, splines="true", outputorder="edgesfirst")
     graph.attr("node", fontname=FONT, fontsize="11", height="0.26", margin="0.08,0.02")
     graph.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.6")
     step = 0.41  # inches between rows
@@ -285,7 +285,7 @@ def sentiment_transformer_graph(
 ) -> Graph:
     """The Part IV model: the encoder over the review; the decoder's learned queries over its
     output (fine-tuning), or, dashed, the decoder writing the cut-out spans (pre-training)."""
-    graph = _digraph("sentiment_transformer", rankdir="TB", size="6.5,7.5")
+    graph = _digraph("sentiment_transformer", rankdir="TB", size="6.1,7.5")
     graph.node("tokens", f"review tokens\n(B × T), T ≤ {max_len}, padding masked", **TENSOR)
     graph.node(
         "embed",

@@ -27,11 +27,12 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormat
 SERIES_COLOURS = ("#0072B2", "#E69F00", "#000000", "#CC79A7", "#56B4E9", "#D55E00")
 SERIES_MARKERS = ("o", "s", "^", "D", "v", "P")
 RED = "#C62828"
-# legend text in points at the printed size (figures are drawn 6.4 in wide for a 6.5 in block)
+# legend text in points at the printed size (figures are drawn about 6.4 in wide; wider than
+# TEXT_WIDTH once cropped to their ink, they print shrunk: printed_text_size checks)
 LEGEND_SIZE = 8
 # the smallest text a figure may print, in points, and the width it prints at (inches)
 SMALLEST_TEXT = 7.0
-TEXT_WIDTH = 6.5
+TEXT_WIDTH = 6.14  # the text block of the rendered book (US letter, orange-book margins)
 
 
 def _label_log_axis(axis, low: float, high: float) -> None:
@@ -313,7 +314,7 @@ def plot_confusion_and_roc(
 def plot_series_with_windows(series_list: list, *, columns: int = 2) -> Figure:
     """Small multiples of NAB series with their labelled anomaly windows shaded."""
     rows = -(-len(series_list) // columns)
-    fig = Figure(figsize=(6.2, 1.6 * rows))
+    fig = Figure(figsize=(5.8, 1.6 * rows))
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax, series in zip(axes.flat, series_list, strict=False):
         ax.plot(series.timestamps, series.values, lw=0.5, color="C0")
@@ -474,7 +475,7 @@ def plot_detector_on_series(
     part with the labelled anomaly instants (top), and the detector's relative score per
     window with the threshold and the windows it flags (bottom). ``panels`` holds, per
     series, its heading, its PreparedSeries, the window ends and their scores."""
-    fig = Figure(figsize=(6.4, 3.4))
+    fig = Figure(figsize=(6.0, 3.4))
     axes = fig.subplots(2, len(panels), squeeze=False, sharex="col")
     for column, (heading, series, ends, scores) in enumerate(panels):
         top, bottom = axes[0, column], axes[1, column]
@@ -494,7 +495,7 @@ def plot_detector_on_series(
         bottom.set_xlabel("row of the series")
         _label_log_axis(bottom.yaxis, *bottom.get_ylim())
         for ax in (top, bottom):
-            ax.tick_params(labelsize=SMALLEST_TEXT)
+            ax.tick_params(which="both", labelsize=SMALLEST_TEXT)  # minor log labels too
             ax.xaxis.set_major_locator(MaxNLocator(4))
     handles = [Line2D([], [], color=RED, lw=1.0, label="labelled anomaly instant")]
     handles += axes[1, 0].get_legend_handles_labels()[0]
