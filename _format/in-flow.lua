@@ -10,7 +10,9 @@ end
 
 function Div(el)
   if el.classes:includes("in-flow") then
-    el.content:insert(1, pandoc.RawBlock("typst", "#set figure(placement: none)"))
+    -- the space a float keeps from the text, above and below
+    el.content:insert(1, pandoc.RawBlock("typst", "#set figure(placement: none)\n#v(0.8em)"))
+    el.content:insert(pandoc.RawBlock("typst", "#v(0.4em)"))
     return el
   end
 end

@@ -437,7 +437,7 @@ def plot_cost_accuracy(table: pd.DataFrame, threads: int = 2) -> Figure:
 def plot_lr_range(tests: dict[str, dict], chosen: dict[str, float]) -> Figure:
     """Smoothed training loss against the learning rate of each range test (log axis), with
     the peak each recipe uses (``chosen``, by the same keys) marked by a dot on its curve."""
-    fig = Figure(figsize=(6.4, 2.5))
+    fig = Figure(figsize=(6.4, 2.3))
     ax = fig.subplots()
     for i, (title, test) in enumerate(tests.items()):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
