@@ -460,3 +460,13 @@ def test_position_similarity_falls_with_distance_for_a_2d_layout():
     assert by_distance.is_monotonic_decreasing
     flat = compare.position_similarity_by_distance(np.eye(side * side), side)
     assert np.allclose(flat.to_numpy(), 0.0)
+
+
+def test_channel_statistics_from_histograms_equal_the_float_computation():
+    from a2dl.vision.data import channel_mean_std
+
+    images = np.random.default_rng(0).integers(0, 256, size=(50, 3, 8, 8), dtype=np.uint8)
+    scaled = images.astype(np.float64) / 255
+    mean, std = channel_mean_std(images)
+    np.testing.assert_allclose(mean, scaled.mean(axis=(0, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(std, scaled.std(axis=(0, 2, 3)), rtol=1e-12)

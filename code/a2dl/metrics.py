@@ -124,18 +124,29 @@ def weighted_binary_summary(
             counted[codes[order], np.arange(len(order))] = mask[order]
             return np.cumsum(counted, axis=1)[:, ends]
 
-        true_pos, false_pos = w @ cumulative(y), w @ cumulative(~y)
-        tpr = true_pos / true_pos[:, -1:]
-        fpr = false_pos / false_pos[:, -1:]
-        zero = np.zeros((len(w), 1))
-        tpr_steps, fpr_steps = np.hstack([zero, tpr]), np.hstack([zero, fpr])
-        result["roc_auc"] = np.sum(
-            np.diff(fpr_steps, axis=1) * (tpr_steps[:, 1:] + tpr_steps[:, :-1]) / 2, axis=1
-        )
-        flagged = true_pos + false_pos  # 0 only before any weighted row: recall adds nothing
-        precision_at = np.divide(true_pos, flagged, out=np.zeros_like(flagged), where=flagged > 0)
-        result["pr_auc"] = np.sum(np.diff(tpr_steps, axis=1) * precision_at, axis=1)
+        positives, negatives = cumulative(y), cumulative(~y)
+        # a few replicates at a time: the curves of all of them at once are (replicates, ties)
+        # matrices of hundreds of megabytes, whose copies cost more than the arithmetic
+        areas = [_areas(chunk @ positives, chunk @ negatives) for chunk in _chunks(w)]
+        result["roc_auc"] = np.concatenate([roc for roc, _ in areas])
+        result["pr_auc"] = np.concatenate([pr for _, pr in areas])
     return result
+
+
+def _chunks(rows: np.ndarray, size: int = 100) -> list[np.ndarray]:
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
+def _areas(true_pos: np.ndarray, false_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ROC-AUC and PR-AUC per row from the cumulative true and false positives at each tie."""
+    tpr = true_pos / true_pos[:, -1:]
+    fpr = false_pos / false_pos[:, -1:]
+    zero = np.zeros((len(tpr), 1))
+    tpr_steps, fpr_steps = np.hstack([zero, tpr]), np.hstack([zero, fpr])
+    roc = np.sum(np.diff(fpr_steps, axis=1) * (tpr_steps[:, 1:] + tpr_steps[:, :-1]) / 2, axis=1)
+    flagged = true_pos + false_pos  # 0 only before any weighted row: recall adds nothing
+    precision_at = np.divide(true_pos, flagged, out=np.zeros_like(flagged), where=flagged > 0)
+    return roc, np.sum(np.diff(tpr_steps, axis=1) * precision_at, axis=1)
 
 
 def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:

@@ -45,13 +45,26 @@ def stratified_holdout(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
     return held
 
 
+def channel_mean_std(images: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and standard deviation of uint8 images (N, C, H, W) scaled to [0, 1],
+    from each channel's histogram of the 256 byte values: exact, and seconds faster than
+    converting 138 million bytes to floats first (which took half a minute of the report's
+    render)."""
+    levels = np.arange(256, dtype=np.float64) / 255
+    means, stds = [], []
+    for channel in range(images.shape[1]):
+        counts = np.bincount(images[:, channel].ravel(), minlength=256).astype(np.float64)
+        mean = counts @ levels / counts.sum()
+        means.append(float(mean))
+        stds.append(float(np.sqrt(counts @ (levels - mean) ** 2 / counts.sum())))
+    return tuple(means), tuple(stds)
+
+
 @cache
 def cifar_splits(validation_size: int = 5_000, seed: int = artefacts.SEED) -> CifarSplits:
     train_x, train_y, test_x, test_y, classes = load_cifar10()
     held = stratified_holdout(train_y, validation_size, seed)
-    fit_part = train_x[~held].astype(np.float64) / 255
-    mean = tuple(float(v) for v in fit_part.mean(axis=(0, 2, 3)))
-    std = tuple(float(v) for v in fit_part.std(axis=(0, 2, 3)))
+    mean, std = channel_mean_std(train_x[~held])
     tensor = torch.from_numpy
     return CifarSplits(
         train_x=tensor(train_x[~held]),
