@@ -41,8 +41,8 @@ def _label_log_axis(axis, low: float, high: float) -> None:
     would overlap."""
     if np.log10(high / low) < 2:
         axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
-        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-        axis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        for set_formatter in (axis.set_major_formatter, axis.set_minor_formatter):
+            set_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     else:
         axis.set_minor_formatter(NullFormatter())
 

@@ -213,8 +213,6 @@ WORD_MARGIN = 3  # characters beyond a column's longest word, so neighbouring he
 
 
 UNBROKEN_WORD = re.compile(r"`[^`]*`|[^ ]+")  # a code span whole, else up to a space
-
-
 CODE_WIDTH = 1.15  # a character of inline code prints this much wider than one of text
 
 

@@ -64,10 +64,11 @@ def channel_mean_std(images: np.ndarray) -> tuple[tuple[float, ...], tuple[float
 def cifar_splits(validation_size: int = 5_000, seed: int = artefacts.SEED) -> CifarSplits:
     train_x, train_y, test_x, test_y, classes = load_cifar10()
     held = stratified_holdout(train_y, validation_size, seed)
-    mean, std = channel_mean_std(train_x[~held])
+    fit_x = train_x[~held]  # one copy of the training images, for the statistics and the split
+    mean, std = channel_mean_std(fit_x)
     tensor = torch.from_numpy
     return CifarSplits(
-        train_x=tensor(train_x[~held]),
+        train_x=tensor(fit_x),
         train_y=tensor(train_y[~held]),
         val_x=tensor(train_x[held]),
         val_y=tensor(train_y[held]),
